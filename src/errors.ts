@@ -1,0 +1,126 @@
+/**
+ * hearsay's errors: one class per condition, each with a stable `code`.
+ *
+ * Match on `code`, not `instanceof`: two installed copies of hearsay make `instanceof` fail.
+ * Misuse throws synchronously; I/O and timeouts reject promises; anomalies from peers are never
+ * errors (they become metrics and debug logs).
+ * @module
+ */
+
+/** Stable error codes. Append only. */
+export const ErrorCode = {
+  invalidOptions: 'HEARSAY_INVALID_OPTIONS',
+  state: 'HEARSAY_STATE',
+  join: 'HEARSAY_JOIN',
+  timeout: 'HEARSAY_TIMEOUT',
+  abort: 'HEARSAY_ABORT',
+  metadataTooLarge: 'HEARSAY_METADATA_TOO_LARGE',
+  transport: 'HEARSAY_TRANSPORT',
+  remote: 'HEARSAY_REMOTE',
+} as const;
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error hearsay throws or rejects with. */
+export class HearsayError extends Error {
+  /** Stable machine-readable code; see {@link ErrorCode}. */
+  readonly code: ErrorCodeValue;
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'HearsayError';
+  }
+}
+
+/**
+ * Thrown synchronously by `Hearsay.start()` / `resolveOptions()` when an option is invalid.
+ * `field` names the option and the message states the rule. Nothing was started.
+ */
+export class InvalidOptionsError extends HearsayError {
+  /** The offending option's name, e.g. `probeTimeoutMs`. */
+  readonly field: string;
+  constructor(field: string, rule: string) {
+    super(ErrorCode.invalidOptions, `invalid option "${field}": ${rule}`);
+    this.name = 'InvalidOptionsError';
+    this.field = field;
+  }
+}
+
+/** Thrown synchronously when a method is called in the wrong lifecycle state (join before start, use after shutdown). No state changed. */
+export class StateError extends HearsayError {
+  constructor(message: string) {
+    super(ErrorCode.state, message);
+    this.name = 'StateError';
+  }
+}
+
+/** One seed's failure inside a {@link JoinError}. */
+export interface SeedFailure {
+  /** The seed as given to `join()`. */
+  readonly seed: string;
+  /** Why contacting it failed. */
+  readonly error: Error;
+}
+
+/**
+ * `join()` rejects with this when no seed answered. `failures` has one entry per seed. The node
+ * is still running and may `join()` again.
+ */
+export class JoinError extends HearsayError {
+  readonly failures: readonly SeedFailure[];
+  constructor(failures: readonly SeedFailure[]) {
+    const detail = failures.map((f) => `${f.seed}: ${f.error.message}`).join('; ');
+    super(ErrorCode.join, `could not join through any seed (${detail || 'no seeds given'})`, {
+      cause: failures[0]?.error,
+    });
+    this.name = 'JoinError';
+    this.failures = failures;
+  }
+}
+
+/** An operation did not finish within its deadline (a stream exchange, `leave`, `setMetadata`). State changes already made stand. */
+export class TimeoutError extends HearsayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.timeout, message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** An operation was cancelled through its `signal` or by `shutdown()`. `cause` is `signal.reason`. */
+export class AbortError extends HearsayError {
+  constructor(message = 'the operation was aborted', options?: { cause?: unknown }) {
+    super(ErrorCode.abort, message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** Thrown synchronously by `start()` / `setMetadata()` when encoded metadata exceeds the limit (512 bytes). Metadata was not changed. */
+export class MetadataTooLargeError extends HearsayError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super(
+      ErrorCode.metadataTooLarge,
+      `metadata encodes to ${size} bytes, over the limit of ${limit}; send fewer or shorter tags`,
+    );
+    this.name = 'MetadataTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A socket failed: bind in `start()`, or a fatal error later (then reported through `closed`). `cause` is the system error. */
+export class TransportError extends HearsayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.transport, message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** A peer answered a stream exchange with an error reply (`errResp`), or with an unexpected message. */
+export class RemoteError extends HearsayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.remote, message, options);
+    this.name = 'RemoteError';
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Event names, payloads and member snapshots: what the host sees.
+ * @module
+ */
+
+/** A member's state as the cluster sees it. `left` = graceful leave; `dead` = declared failed. */
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** Protocol version bytes a member advertises (`Vsn`). */
+export interface MemberVersions {
+  readonly protocolMin: number;
+  readonly protocolMax: number;
+  readonly protocolCurrent: number;
+  readonly delegateMin: number;
+  readonly delegateMax: number;
+  readonly delegateCurrent: number;
+}
+
+/** A frozen, point-in-time view of one member. Never updated in place: take a new one. */
+export interface MemberSnapshot {
+  /** Unique node name. */
+  readonly name: string;
+  /** `host:port` to reach it (IPv6 bracketed). */
+  readonly address: string;
+  /** IP text. */
+  readonly host: string;
+  readonly port: number;
+  readonly state: MemberState;
+  /** Its incarnation number: bumped by the member itself to refute or to change metadata. */
+  readonly incarnation: number;
+  /** Raw metadata bytes as gossiped (empty when none). */
+  readonly metadata: Uint8Array;
+  /** The metadata decoded as serf tags, when it is in that form (`0xFF` + msgpack string map). */
+  readonly tags: Readonly<Record<string, string>> | undefined;
+  readonly versions: MemberVersions;
+}
+
+/** `join`: a member became known and alive (new, or back from dead/left). */
+export interface JoinEvent {
+  readonly member: MemberSnapshot;
+}
+/** `update`: an alive member changed metadata or address. */
+export interface UpdateEvent {
+  readonly member: MemberSnapshot;
+  readonly previous: MemberSnapshot;
+}
+/** `suspect`, `alive` (a suspect that recovered), `fail`, `leave`: a state transition. */
+export interface MemberEvent {
+  readonly member: MemberSnapshot;
+}
+/** `self:refute`: this node was accused and bumped its incarnation to refute. */
+export interface RefuteEvent {
+  /** The incarnation we now advertise. */
+  readonly incarnation: number;
+  /** Who accused us, when known. */
+  readonly accuser: string | undefined;
+  readonly accusation: 'suspect' | 'dead' | 'alive';
+}
+/** `self:health`: the Lifeguard local-health score changed (0 = healthy). */
+export interface HealthEvent {
+  readonly score: number;
+  readonly previous: number;
+}
+/** `message`: a user payload gossiped or sent by a peer. */
+export interface MessageEvent {
+  readonly payload: Uint8Array;
+  /** Sender `host:port` for datagrams and streams. */
+  readonly from: string;
+}
+
+/**
+ * The event map of `Hearsay` (eventemitter3 generic map). Events are emitted in order, after the
+ * state change they describe, exactly once per transition. A listener that throws is reported
+ * through the logger and cannot corrupt state.
+ */
+export interface HearsayEvents {
+  join: (event: JoinEvent) => void;
+  update: (event: UpdateEvent) => void;
+  suspect: (event: MemberEvent) => void;
+  alive: (event: MemberEvent) => void;
+  fail: (event: MemberEvent) => void;
+  leave: (event: MemberEvent) => void;
+  message: (event: MessageEvent) => void;
+  'self:refute': (event: RefuteEvent) => void;
+  'self:health': (event: HealthEvent) => void;
+}

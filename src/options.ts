@@ -1,0 +1,294 @@
+/**
+ * hearsay's options: one flat object, presets with memberlist's values, validated up front.
+ *
+ * Every duration ends in `Ms`. {@link lan}, {@link wan} and {@link local} return complete protocol
+ * settings equal to memberlist's `DefaultLANConfig` / `DefaultWANConfig` / `DefaultLocalConfig`
+ * (reference §6), so a hearsay node with defaults behaves to Go neighbours like a Go node with defaults.
+ * @module
+ */
+import type { Logger, Metrics } from './observability.js';
+import type { Transport } from './transport/transport.js';
+import { InvalidOptionsError } from './errors.js';
+import { parseHostPort } from './address.js';
+
+/** memberlist's fixed metadata cap (`MetaMaxSize`), in bytes. */
+export const MAX_METADATA_BYTES = 512;
+
+/** Node metadata: string tags (sent serf-style: `0xFF` + msgpack map) or raw bytes passed through. */
+export type Metadata = Readonly<Record<string, string>> | Uint8Array;
+
+/** memberlist's delegate protocol byte range, carried in every `Vsn`. */
+export interface DelegateProtocol {
+  /** Lowest delegate protocol understood. memberlist default 0; serf 2. */
+  readonly min: number;
+  /** Highest delegate protocol understood. memberlist default 0; serf 5. */
+  readonly max: number;
+  /** Delegate protocol spoken. memberlist default 0; serf agent 5 (library 4). */
+  readonly version: number;
+}
+
+/** The protocol and timing settings a preset fills in. All are overridable one by one. */
+export interface ProtocolOptions {
+  /** How often one member is probed, ms. LAN 1000, WAN 5000, local 1000. Must exceed `probeTimeoutMs`. */
+  readonly probeIntervalMs: number;
+  /** How long to wait for a direct ack before indirect probes start, ms. LAN 500, WAN 3000, local 200. Not scaled by health. */
+  readonly probeTimeoutMs: number;
+  /** Relays asked for an indirect probe when the direct one times out. LAN/WAN 3, local 1. */
+  readonly indirectChecks: number;
+  /** Gossip transmits per message = `retransmitMult × ⌈log10(n+1)⌉`. LAN/WAN 4, local 2. */
+  readonly retransmitMult: number;
+  /** Suspicion timeout min = `suspicionMult × max(1, log10(n)) × probeIntervalMs`. LAN 4, WAN 6, local 3. */
+  readonly suspicionMult: number;
+  /** Suspicion timeout max = `suspicionMaxTimeoutMult × min` (Lifeguard). 6 in every preset. */
+  readonly suspicionMaxTimeoutMult: number;
+  /** Full state exchange with one random member, ms, scaled up past 32 members; 0 disables. LAN 30000, WAN 60000, local 15000. */
+  readonly pushPullIntervalMs: number;
+  /** Gossip period, ms. LAN 200, WAN 500, local 100. */
+  readonly gossipIntervalMs: number;
+  /** Members gossiped to each period. LAN 3, WAN 4, local 3. */
+  readonly gossipNodes: number;
+  /** Dead members keep receiving gossip (so they can refute) and stay listed this long, ms. LAN 30000, WAN 60000, local 15000. */
+  readonly gossipToTheDeadMs: number;
+  /** Lifeguard local-health ceiling: the score runs 0…max−1 and scales probe waits by (score+1). 8 in every preset. */
+  readonly awarenessMaxMultiplier: number;
+  /** Deadline for one TCP exchange (push/pull, fallback ping, reliable send), ms. LAN 10000, WAN 30000, local 1000. */
+  readonly tcpTimeoutMs: number;
+  /** Skip the TCP fallback ping when UDP probes fail. Default false. */
+  readonly disableTcpPings: boolean;
+  /** Byte budget of one gossip datagram (memberlist `UDPBufferSize`). 1400. */
+  readonly packetBudgetBytes: number;
+  /** After this long dead, a member's name may be taken by a new address, ms; 0 = never (memberlist default). */
+  readonly deadNodeReclaimMs: number;
+}
+
+/** Safety caps on what a peer may make us decode (reference §6, §7.18). */
+export interface WireLimits {
+  /** Most node states in one push/pull. Default 1,048,576 (memberlist v0.6). */
+  readonly maxPushPullNodes: number;
+  /** Longest stream frame (encrypted length, user state), bytes. Default 20 MiB. */
+  readonly maxStreamBytes: number;
+  /** Largest decompressed output, bytes. Default 40 MiB (memberlist after v0.6). */
+  readonly maxDecompressedBytes: number;
+  /** Longest reliable user message, bytes. Default 20 MiB. */
+  readonly maxUserMessageBytes: number;
+  /** Most parts in one compound; 255 is the format's own ceiling. */
+  readonly maxCompoundParts: number;
+  /** How deep compound/compress may nest inside one packet. Default 4. */
+  readonly maxNestingDepth: number;
+}
+
+/** Default {@link WireLimits}. */
+export const DEFAULT_WIRE_LIMITS: WireLimits = Object.freeze({
+  maxPushPullNodes: 1_048_576,
+  maxStreamBytes: 20 * 1024 * 1024,
+  maxDecompressedBytes: 40 * 1024 * 1024,
+  maxUserMessageBytes: 20 * 1024 * 1024,
+  maxCompoundParts: 255,
+  maxNestingDepth: 4,
+});
+
+/** Preset names. */
+export type PresetName = 'lan' | 'wan' | 'local';
+
+/** memberlist `DefaultLANConfig` timing. */
+export function lan(): ProtocolOptions {
+  return {
+    probeIntervalMs: 1000,
+    probeTimeoutMs: 500,
+    indirectChecks: 3,
+    retransmitMult: 4,
+    suspicionMult: 4,
+    suspicionMaxTimeoutMult: 6,
+    pushPullIntervalMs: 30_000,
+    gossipIntervalMs: 200,
+    gossipNodes: 3,
+    gossipToTheDeadMs: 30_000,
+    awarenessMaxMultiplier: 8,
+    tcpTimeoutMs: 10_000,
+    disableTcpPings: false,
+    packetBudgetBytes: 1400,
+    deadNodeReclaimMs: 0,
+  };
+}
+
+/** memberlist `DefaultWANConfig` timing. */
+export function wan(): ProtocolOptions {
+  return {
+    ...lan(),
+    probeIntervalMs: 5000,
+    probeTimeoutMs: 3000,
+    suspicionMult: 6,
+    pushPullIntervalMs: 60_000,
+    gossipIntervalMs: 500,
+    gossipNodes: 4,
+    gossipToTheDeadMs: 60_000,
+    tcpTimeoutMs: 30_000,
+  };
+}
+
+/** memberlist `DefaultLocalConfig` timing. */
+export function local(): ProtocolOptions {
+  return {
+    ...lan(),
+    probeTimeoutMs: 200,
+    indirectChecks: 1,
+    retransmitMult: 2,
+    suspicionMult: 3,
+    pushPullIntervalMs: 15_000,
+    gossipIntervalMs: 100,
+    gossipToTheDeadMs: 15_000,
+    tcpTimeoutMs: 1000,
+  };
+}
+
+const PRESETS: Record<PresetName, () => ProtocolOptions> = { lan, wan, local };
+
+/** What the host passes to `Hearsay.start()`. Only `name` is required. */
+export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLimits> {
+  /** This node's name, unique in the cluster. Required; 1–255 bytes of UTF-8. */
+  readonly name: string;
+  /** `host:port` to bind UDP and TCP on (same port for both). Default `0.0.0.0:7946`; port 0 picks a free port. */
+  readonly bind?: string;
+  /** `host:port` peers should use to reach us; required in practice when `bind` is a wildcard on a multi-homed host. Default: the bound address (127.0.0.1 for a wildcard bind). */
+  readonly advertise?: string;
+  /** Initial metadata; encoded size ≤ 512 bytes. Tags are encoded serf-style so `serf members` shows them. Default: no tags (`0xFF 0x80`). */
+  readonly metadata?: Metadata;
+  /** Timing preset; each field can still be overridden. Default `'lan'`. */
+  readonly preset?: PresetName;
+  /** AES-GCM keyring (16, 24 or 32 bytes each); the first key encrypts, all are tried on decrypt. Default: no encryption. */
+  readonly secretKeys?: readonly Uint8Array[];
+  /** Accept unencrypted packets/streams while a keyring is set (rolling out encryption). Default false. */
+  readonly allowUnencrypted?: boolean;
+  /** Cluster label (1–255 bytes) prefixed to every packet and stream (memberlist ≥ 0.3 only: breaks serf 0.9 / memberlist 0.2 peers). Default none. */
+  readonly label?: string;
+  /** LZW-compress outgoing messages as memberlist's `EnableCompression`. Default true. */
+  readonly compression?: boolean;
+  /** memberlist protocol version spoken (`ProtocolVersion`), 2–5. Default 2, as memberlist and serf. */
+  readonly protocolVersion?: number;
+  /** Delegate protocol range sent in `Vsn`. Default {0,0,0} (memberlist); use {min:2,max:5,version:4} with serf. */
+  readonly delegateProtocol?: DelegateProtocol;
+  /** Seed for the protocol's randomness (probe order, target picks). Default: random. */
+  readonly randomSeed?: number;
+  /** Replace the default UDP+TCP transport (tests: the memory transport). */
+  readonly transport?: Transport;
+  /** pino-style logger. Default silent. */
+  readonly logger?: Logger;
+  /** Metrics sink. Default silent. */
+  readonly metrics?: Metrics;
+}
+
+/** Options after defaults and validation: every field present. */
+export interface ResolvedOptions extends ProtocolOptions, WireLimits {
+  readonly name: string;
+  readonly bind: string;
+  readonly advertise: string | undefined;
+  readonly metadata: Metadata | undefined;
+  readonly preset: PresetName;
+  readonly secretKeys: readonly Uint8Array[];
+  readonly allowUnencrypted: boolean;
+  readonly label: string | undefined;
+  readonly compression: boolean;
+  readonly protocolVersion: number;
+  readonly delegateProtocol: DelegateProtocol;
+  readonly randomSeed: number | undefined;
+  readonly transport: Transport | undefined;
+  readonly logger: Logger | undefined;
+  readonly metrics: Metrics | undefined;
+}
+
+const utf8 = new TextEncoder();
+
+function positiveInt(o: Record<string, unknown>, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  const v = o[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidOptionsError(field, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+}
+
+/**
+ * Applies the preset and defaults, then checks every field and the cross-field invariants.
+ * @throws {InvalidOptionsError} naming the first bad field and its rule.
+ */
+export function resolveOptions(options: HearsayOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', 'must be an object');
+  const preset = options.preset ?? 'lan';
+  if (!(preset in PRESETS)) throw new InvalidOptionsError('preset', `must be 'lan', 'wan' or 'local', got ${String(preset)}`);
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const r: ResolvedOptions = {
+    ...PRESETS[preset](),
+    ...DEFAULT_WIRE_LIMITS,
+    bind: '0.0.0.0:7946',
+    advertise: undefined,
+    metadata: undefined,
+    secretKeys: [],
+    allowUnencrypted: false,
+    label: undefined,
+    compression: true,
+    protocolVersion: 2,
+    delegateProtocol: { min: 0, max: 0, version: 0 },
+    randomSeed: undefined,
+    transport: undefined,
+    logger: undefined,
+    metrics: undefined,
+    ...(defined as Partial<ResolvedOptions>),
+    name: options.name,
+    preset,
+  };
+  const o = r as unknown as Record<string, unknown>;
+
+  if (typeof r.name !== 'string' || r.name.length === 0 || utf8.encode(r.name).length > 255) {
+    throw new InvalidOptionsError('name', 'must be a non-empty string of at most 255 UTF-8 bytes');
+  }
+  for (const field of ['bind', 'advertise'] as const) {
+    const v = r[field];
+    if (v !== undefined && (typeof v !== 'string' || parseHostPort(v) === undefined)) {
+      throw new InvalidOptionsError(field, `must be "ip:port" or "[ipv6]:port" with a port 0–65535, got ${String(v)}`);
+    }
+  }
+  for (const f of ['probeIntervalMs', 'probeTimeoutMs', 'gossipIntervalMs', 'tcpTimeoutMs'] as const) positiveInt(o, f, 1);
+  for (const f of ['pushPullIntervalMs', 'gossipToTheDeadMs', 'deadNodeReclaimMs'] as const) positiveInt(o, f, 0);
+  positiveInt(o, 'indirectChecks', 0, 64);
+  positiveInt(o, 'retransmitMult', 1, 64);
+  positiveInt(o, 'suspicionMult', 1, 64);
+  positiveInt(o, 'suspicionMaxTimeoutMult', 1, 64);
+  positiveInt(o, 'gossipNodes', 0, 64);
+  positiveInt(o, 'awarenessMaxMultiplier', 1, 64);
+  positiveInt(o, 'packetBudgetBytes', 128, 65_000);
+  positiveInt(o, 'protocolVersion', 2, 5);
+  positiveInt(o, 'maxPushPullNodes', 1);
+  positiveInt(o, 'maxStreamBytes', 1024);
+  positiveInt(o, 'maxDecompressedBytes', 1024);
+  positiveInt(o, 'maxUserMessageBytes', 1);
+  positiveInt(o, 'maxCompoundParts', 1, 255);
+  positiveInt(o, 'maxNestingDepth', 1, 16);
+  if (r.probeTimeoutMs >= r.probeIntervalMs) {
+    throw new InvalidOptionsError('probeTimeoutMs', `must be less than probeIntervalMs (${r.probeIntervalMs}), got ${r.probeTimeoutMs}`);
+  }
+  if (typeof r.disableTcpPings !== 'boolean') throw new InvalidOptionsError('disableTcpPings', 'must be a boolean');
+  if (typeof r.compression !== 'boolean') throw new InvalidOptionsError('compression', 'must be a boolean');
+  if (typeof r.allowUnencrypted !== 'boolean') throw new InvalidOptionsError('allowUnencrypted', 'must be a boolean');
+  const d = r.delegateProtocol;
+  for (const k of ['min', 'max', 'version'] as const) {
+    const v = d?.[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
+      throw new InvalidOptionsError(`delegateProtocol.${k}`, 'must be an integer from 0 to 255');
+    }
+  }
+  if (d.min > d.max || d.version < d.min || d.version > d.max) {
+    throw new InvalidOptionsError('delegateProtocol', `needs min ≤ version ≤ max, got ${d.min}/${d.version}/${d.max}`);
+  }
+  if (!Array.isArray(r.secretKeys)) throw new InvalidOptionsError('secretKeys', 'must be an array of Uint8Array keys');
+  r.secretKeys.forEach((k, i) => {
+    if (!(k instanceof Uint8Array) || ![16, 24, 32].includes(k.length)) {
+      throw new InvalidOptionsError(`secretKeys[${i}]`, 'must be a Uint8Array of 16, 24 or 32 bytes (AES-128/192/256)');
+    }
+  });
+  if (r.label !== undefined) {
+    const n = typeof r.label === 'string' ? utf8.encode(r.label).length : -1;
+    if (n < 1 || n > 255) throw new InvalidOptionsError('label', 'must be a string of 1–255 UTF-8 bytes');
+  }
+  if (r.randomSeed !== undefined && (typeof r.randomSeed !== 'number' || !Number.isFinite(r.randomSeed))) {
+    throw new InvalidOptionsError('randomSeed', 'must be a finite number');
+  }
+  return Object.freeze(r);
+}
