@@ -1,0 +1,413 @@
+/**
+ * The public `Hearsay` class: lifecycle, typed events, metadata and user messages.
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import { lookup } from 'node:dns/promises';
+import { randomInt } from 'node:crypto';
+import { formatHostPort, ipToBytes, parseHostPort } from './address.js';
+import { Core, type CoreConfig } from './core/core.js';
+import type { CoreEvent } from './core/effects.js';
+import { seededRandom } from './core/random.js';
+import { AbortError, JoinError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
+import type { HearsayEvents, MemberSnapshot } from './events.js';
+import { encodeMetadata } from './metadata.js';
+import { noopLogger, noopMetrics, type Logger } from './observability.js';
+import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
+import { chooseAdvertiseAddress } from './runtime/advertise.js';
+import { systemClock } from './runtime/clock.js';
+import { deferred, type Deferred } from './runtime/deferred.js';
+import { Driver } from './runtime/driver.js';
+import type { Transport } from './transport/transport.js';
+import { UdpTransport } from './transport/udp.js';
+import { encodeMessage } from './wire/codec.js';
+import type { Keyring } from './wire/keyring.js';
+
+/** Lifecycle of a {@link Hearsay} node. */
+export type NodeStatus = 'created' | 'starting' | 'running' | 'left' | 'shutdown';
+
+/** What `join()` resolves with. */
+export interface JoinResult {
+  /** Seeds that completed a push/pull state exchange. */
+  readonly contacted: number;
+  /** Seeds that did not, with why. */
+  readonly failures: readonly SeedFailure[];
+}
+
+/** Options common to the async methods. */
+export interface SignalOptions {
+  /** Cancels the operation (rejects with `AbortError`). Shutdown cancels it too. */
+  readonly signal?: AbortSignal;
+}
+
+/** Default time `leave()` waits for its broadcast to go out, ms (serf's `BroadcastTimeout`). */
+export const DEFAULT_LEAVE_TIMEOUT_MS = 5000;
+
+/**
+ * A gossip-membership node.
+ *
+ * ```ts
+ * const node = await Hearsay.start({ name: 'api-1', bind: '127.0.0.1:7946' });
+ * node.on('join', ({ member }) => console.log('joined', member.name));
+ * await node.join(['127.0.0.1:7947']);
+ * ```
+ * Events arrive in order, after the state change they describe, once per transition. The
+ * constructor does no I/O; `start()` binds sockets. `shutdown()` is idempotent, and
+ * `await using node = …` leaves (bounded) then shuts down.
+ */
+export class Hearsay extends EventEmitter<HearsayEvents> {
+  /** The validated options in force. */
+  readonly options: ResolvedOptions;
+  /** Resolves when the node stops: `undefined` after `shutdown()`, the error after a fatal transport failure. Never rejects. */
+  readonly closed: Promise<Error | undefined>;
+
+  private statusValue: NodeStatus = 'created';
+  private readonly logger: Logger;
+  private readonly metaBytes: Uint8Array;
+  private readonly lifetime = new AbortController();
+  private readonly closedDeferred: Deferred<Error | undefined> = deferred();
+  private readonly broadcastWaiters = new Map<number, () => void>();
+  private transport: Transport | undefined;
+  private driver: Driver | undefined;
+  private core: Core | undefined;
+  private boundPort = 0;
+
+  /**
+   * Validates options; does no I/O.
+   * @throws {InvalidOptionsError} for a bad option. @throws {MetadataTooLargeError} for metadata over 512 bytes.
+   */
+  constructor(options: HearsayOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.logger = this.options.logger ?? noopLogger;
+    this.metaBytes = encodeMetadata(this.options.metadata);
+    this.closed = this.closedDeferred.promise;
+  }
+
+  /** Creates a node and starts it: `new Hearsay(options)` then `start()`. */
+  static async start(options: HearsayOptions & SignalOptions): Promise<Hearsay> {
+    const node = new Hearsay(options);
+    await node.start(options.signal ? { signal: options.signal } : {});
+    return node;
+  }
+
+  /** Where the node is in its life. */
+  get status(): NodeStatus {
+    return this.statusValue;
+  }
+
+  /**
+   * Binds the transport and starts probing and gossip.
+   * @throws {StateError} if already started. Rejects with `TransportError` if binding fails.
+   */
+  async start(options: SignalOptions = {}): Promise<void> {
+    if (this.statusValue !== 'created') throw new StateError(`start() called on a node that is ${this.statusValue}`);
+    this.statusValue = 'starting';
+    const o = this.options;
+    const transport = o.transport ?? new UdpTransport({ bind: o.bind, ...(o.advertise ? { advertise: o.advertise } : {}) });
+    this.transport = transport;
+    try {
+      // The core needs the real port before it exists, so the driver is wired after binding.
+      let driver: Driver | undefined;
+      await transport.start(
+        {
+          onDatagram: (from, bytes) => driver?.handleDatagram(from, bytes),
+          onStream: (conn) => (driver ? driver.handleStream(conn) : conn.destroy()),
+          onError: (error) => this.fail(error),
+        },
+        options.signal ? { signal: options.signal } : {},
+      );
+      const advertise = chooseAdvertiseAddress(transport.localAddress, o.advertise);
+      const hp = parseHostPort(advertise);
+      const addrBytes = hp && ipToBytes(hp.host);
+      if (!hp || !addrBytes) throw new TransportError(`cannot advertise ${advertise}: not an IP address`);
+      this.boundPort = parseHostPort(transport.localAddress)?.port ?? hp.port;
+      const core = new Core(this.coreConfig(addrBytes, hp.port), seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
+      this.core = core;
+      driver = new Driver(core, {
+        options: o,
+        transport,
+        clock: systemClock,
+        logger: this.logger,
+        metrics: o.metrics ?? noopMetrics,
+        onEvent: (event) => this.onCoreEvent(event),
+        onFatal: (error) => this.fail(error),
+      });
+      this.driver = driver;
+      driver.begin();
+      this.statusValue = 'running';
+    } catch (error) {
+      this.statusValue = 'shutdown';
+      await transport.close().catch(() => {});
+      this.closedDeferred.resolve(error instanceof Error ? error : new Error(String(error)));
+      throw error instanceof TransportError ? error : new TransportError('failed to start transport', { cause: error });
+    }
+  }
+
+  private coreConfig(addr: Uint8Array, port: number): CoreConfig {
+    const o = this.options;
+    const d = o.delegateProtocol;
+    return {
+      probeIntervalMs: o.probeIntervalMs,
+      probeTimeoutMs: o.probeTimeoutMs,
+      indirectChecks: o.indirectChecks,
+      retransmitMult: o.retransmitMult,
+      suspicionMult: o.suspicionMult,
+      suspicionMaxTimeoutMult: o.suspicionMaxTimeoutMult,
+      pushPullIntervalMs: o.pushPullIntervalMs,
+      gossipIntervalMs: o.gossipIntervalMs,
+      gossipNodes: o.gossipNodes,
+      gossipToTheDeadMs: o.gossipToTheDeadMs,
+      awarenessMaxMultiplier: o.awarenessMaxMultiplier,
+      tcpTimeoutMs: o.tcpTimeoutMs,
+      disableTcpPings: o.disableTcpPings,
+      packetBudgetBytes: o.packetBudgetBytes,
+      deadNodeReclaimMs: o.deadNodeReclaimMs,
+      name: o.name,
+      advertiseAddr: addr,
+      advertisePort: port,
+      meta: this.metaBytes,
+      vsn: Uint8Array.of(1, 5, o.protocolVersion, d.min, d.max, d.version),
+      protocolVersion: o.protocolVersion,
+    };
+  }
+
+  private running(method: string): { driver: Driver; core: Core } {
+    if (this.statusValue !== 'running' && this.statusValue !== 'left') {
+      throw new StateError(`${method}() needs a started node; this one is ${this.statusValue}`);
+    }
+    return { driver: this.driver!, core: this.core! };
+  }
+
+  /**
+   * Joins a cluster through seed addresses (`host:port`, `[v6]:port`, or a DNS name with an
+   * optional port; the default port is our own). Runs a push/pull state exchange with every seed
+   * at once and resolves when all have answered or failed.
+   * @throws {StateError} before `start()` or after shutdown.
+   * Rejects with `JoinError` (one failure per seed) only if no seed answered, as memberlist.
+   */
+  async join(seeds: string | readonly string[], options: SignalOptions = {}): Promise<JoinResult> {
+    const { driver, core } = this.running('join');
+    const list = typeof seeds === 'string' ? [seeds] : [...seeds];
+    const signal = this.withLifetime(options.signal);
+    const outcomes = await Promise.all(
+      list.map(async (seed): Promise<SeedFailure | undefined> => {
+        try {
+          const addresses = await this.resolveSeed(seed);
+          let lastError: Error = new Error('no address');
+          for (const address of addresses) {
+            try {
+              const reply = await driver.exchange(address, core.localState(true), this.options.tcpTimeoutMs, signal);
+              if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
+              const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx));
+              if (err) throw err;
+              return undefined;
+            } catch (error) {
+              if (signal.aborted) throw error;
+              lastError = error instanceof Error ? error : new Error(String(error));
+            }
+          }
+          throw lastError;
+        } catch (error) {
+          const err = error instanceof Error ? error : new Error(String(error));
+          this.logger.warn({ seed, err }, 'could not contact seed');
+          return { seed, error: err };
+        }
+      }),
+    );
+    if (signal.aborted) throw new AbortError('join aborted', { cause: signal.reason });
+    const failures = outcomes.filter((f): f is SeedFailure => f !== undefined);
+    const contacted = list.length - failures.length;
+    if (contacted === 0) throw new JoinError(failures);
+    return { contacted, failures };
+  }
+
+  private async resolveSeed(seed: string): Promise<string[]> {
+    if (parseHostPort(seed)) return [seed];
+    const bare = ipToBytes(seed.replace(/^\[|\]$/g, ''));
+    if (bare) return [formatHostPort(seed.replace(/^\[|\]$/g, ''), this.boundPort)];
+    const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(seed);
+    if (!m) throw new TransportError(`cannot parse seed address "${seed}"`);
+    const port = m[2] === undefined ? this.boundPort : Number(m[2]);
+    const found = await lookup(m[1]!, { all: true });
+    return found.map((a) => formatHostPort(a.address, port));
+  }
+
+  /**
+   * Leaves the cluster gracefully: gossips a "dead" about ourselves sent by ourselves, which
+   * peers record as a leave, not a failure. Resolves once that broadcast has gone out its full
+   * number of times, or when `timeoutMs` (default 5000) has passed; does not reject on timeout.
+   * The node keeps answering probes until `shutdown()`.
+   */
+  async leave(options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
+    const { driver, core } = this.running('leave');
+    if (this.statusValue === 'left') return;
+    this.statusValue = 'left';
+    const id = driver.step((now, fx) => core.leave(now, fx));
+    if (id === undefined || !this.anyPeerAlive()) return;
+    try {
+      await this.waitForBroadcast(id, options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS, options.signal);
+    } catch (error) {
+      if (error instanceof TimeoutError) {
+        this.logger.warn({ timeoutMs: options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS }, 'leave broadcast not fully sent before the timeout');
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces this node's metadata: bumps our incarnation and gossips the new value. Validates
+   * synchronously; the promise resolves once the update has been sent its full number of times
+   * (at once when we have no live peers) and rejects with `TimeoutError` after `timeoutMs`
+   * (default: `tcpTimeoutMs`) — the change stands either way and keeps spreading.
+   * @throws {MetadataTooLargeError} when the encoding is over 512 bytes (nothing changes).
+   */
+  setMetadata(metadata: Metadata, options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
+    const bytes = encodeMetadata(metadata);
+    const { driver, core } = this.running('setMetadata');
+    const id = driver.step((now, fx) => core.setMetadata(now, bytes, fx));
+    if (id === undefined || !this.anyPeerAlive()) return Promise.resolve();
+    return this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
+  }
+
+  /** Gossips `payload` to the cluster, piggybacked on protocol traffic (best effort; peers get a `message` event). */
+  broadcast(payload: Uint8Array): void {
+    this.running('broadcast').core.broadcastUser(payload);
+  }
+
+  /** Sends `payload` to one member in a single datagram, best effort. */
+  async send(to: MemberSnapshot | string, payload: Uint8Array): Promise<void> {
+    const { driver, core } = this.running('send');
+    const { address, crc } = this.target(core, to);
+    driver.sendPayload(address, encodeMessage({ type: 'user', payload }), crc);
+  }
+
+  /** Sends `payload` to one member over a TCP stream; resolves once written. Rejects with `TransportError`, `TimeoutError` or `AbortError`. */
+  async sendReliable(to: MemberSnapshot | string, payload: Uint8Array, options: SignalOptions = {}): Promise<void> {
+    const { driver, core } = this.running('sendReliable');
+    await driver.exchange(this.target(core, to).address, { type: 'user', payload }, this.options.tcpTimeoutMs, this.withLifetime(options.signal));
+  }
+
+  private target(core: Core, to: MemberSnapshot | string): { address: string; crc: boolean } {
+    const member = typeof to === 'string' ? (core.member(to) ?? undefined) : to;
+    if (member) return { address: member.address, crc: member.versions.protocolMax >= 5 };
+    if (typeof to === 'string' && parseHostPort(to)) return { address: to, crc: false };
+    throw new StateError(`unknown member or address "${typeof to === 'string' ? to : to.name}"`);
+  }
+
+  /** Every known member (self included) as frozen snapshots, in no particular order. */
+  members(): readonly MemberSnapshot[] {
+    return Object.freeze([...(this.core?.members() ?? [])]);
+  }
+
+  /** This node's own snapshot. @throws {StateError} before `start()`. */
+  get localMember(): MemberSnapshot {
+    if (!this.core) throw new StateError('localMember needs a started node');
+    return this.core.localMember;
+  }
+
+  /** Number of members alive or suspect, self included (0 before start). */
+  get size(): number {
+    return this.core?.size ?? 0;
+  }
+
+  /** Lifeguard local-health score: 0 healthy … awarenessMaxMultiplier−1; probe waits scale by (score+1). */
+  get healthScore(): number {
+    return this.core?.healthScore ?? 0;
+  }
+
+  /** The AES-GCM keyring when encryption is on: `addKey` / `useKey` / `removeKey` rotate keys at run time. */
+  get keyring(): Keyring | undefined {
+    return this.driver?.keyring;
+  }
+
+  /** Stops at once: closes sockets, broadcasts nothing. Pending operations reject with `AbortError`. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.statusValue === 'shutdown') return this.closed.then(() => undefined);
+    this.statusValue = 'shutdown';
+    this.lifetime.abort(new AbortError('node shut down'));
+    this.driver?.stop();
+    await this.transport?.close().catch(() => {});
+    this.closedDeferred.resolve(undefined);
+  }
+
+  /** `await using`: a bounded leave (1 s) when running, then shutdown. Idempotent. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.statusValue === 'running') await this.leave({ timeoutMs: 1000 }).catch(() => {});
+    await this.shutdown();
+  }
+
+  private fail(error: Error): void {
+    if (this.statusValue === 'shutdown') return;
+    this.logger.error({ err: error }, 'transport failed; node stopped');
+    this.statusValue = 'shutdown';
+    this.lifetime.abort(new AbortError('node stopped after a transport failure', { cause: error }));
+    this.driver?.stop();
+    void this.transport?.close().catch(() => {});
+    this.closedDeferred.resolve(error);
+  }
+
+  private anyPeerAlive(): boolean {
+    const self = this.options.name;
+    return (this.core?.members() ?? []).some((m) => m.name !== self && m.state === 'alive');
+  }
+
+  private withLifetime(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+  }
+
+  private waitForBroadcast(id: number, timeoutMs: number, callerSignal: AbortSignal | undefined): Promise<void> {
+    const done = deferred<void>();
+    const signal = this.withLifetime(callerSignal);
+    const timer = setTimeout(() => finish(new TimeoutError(`broadcast not sent within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    const onAbort = (): void => finish(new AbortError('aborted while waiting for broadcast', { cause: signal.reason }));
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      this.broadcastWaiters.delete(id);
+      if (error) done.reject(error);
+      else done.resolve();
+    };
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.broadcastWaiters.set(id, () => finish());
+    }
+    return done.promise;
+  }
+
+  private onCoreEvent(event: CoreEvent): void {
+    switch (event.type) {
+      case 'broadcast-done':
+        this.broadcastWaiters.get(event.id)?.();
+        return;
+      case 'update':
+        return this.deliver('update', { member: event.member, previous: event.previous });
+      case 'join':
+      case 'suspect':
+      case 'alive':
+      case 'fail':
+      case 'leave':
+        return this.deliver(event.type, { member: event.member });
+      case 'message':
+        return this.deliver('message', { from: event.from, payload: event.payload });
+      case 'self:health':
+        if (event.score > event.previous) this.logger.warn({ score: event.score }, 'local health degraded');
+        return this.deliver('self:health', { score: event.score, previous: event.previous });
+      case 'self:refute':
+        this.logger.warn({ incarnation: event.incarnation, accuser: event.accuser }, 'refuted a suspicion of this node');
+        return this.deliver('self:refute', { incarnation: event.incarnation, accuser: event.accuser, accusation: event.accusation });
+    }
+  }
+
+  /** Emits one event; a throwing listener is logged and cannot reach protocol code. */
+  private deliver<K extends keyof HearsayEvents>(name: K, payload: Parameters<HearsayEvents[K]>[0]): void {
+    try {
+      (this.emit as (n: K, p: typeof payload) => boolean)(name, payload);
+    } catch (error) {
+      this.logger.error({ err: error, event: name }, 'an event listener threw');
+    }
+  }
+}

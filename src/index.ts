@@ -1,0 +1,48 @@
+/**
+ * hearsay: gossip membership for Node.js — SWIM + Lifeguard, wire-compatible with HashiCorp
+ * memberlist. If it isn't exported here, it isn't public API.
+ * @module
+ */
+export { Hearsay, DEFAULT_LEAVE_TIMEOUT_MS } from './hearsay.js';
+export type { JoinResult, NodeStatus, SignalOptions } from './hearsay.js';
+export type {
+  HearsayEvents,
+  HealthEvent,
+  JoinEvent,
+  MemberEvent,
+  MemberSnapshot,
+  MemberState,
+  MemberVersions,
+  MessageEvent,
+  RefuteEvent,
+  UpdateEvent,
+} from './events.js';
+export { lan, wan, local, resolveOptions, DEFAULT_WIRE_LIMITS, MAX_METADATA_BYTES } from './options.js';
+export type {
+  DelegateProtocol,
+  HearsayOptions,
+  Metadata,
+  PresetName,
+  ProtocolOptions,
+  ResolvedOptions,
+  WireLimits,
+} from './options.js';
+export {
+  AbortError,
+  ErrorCode,
+  HearsayError,
+  InvalidOptionsError,
+  JoinError,
+  MetadataTooLargeError,
+  RemoteError,
+  StateError,
+  TimeoutError,
+  TransportError,
+} from './errors.js';
+export type { ErrorCodeValue, SeedFailure } from './errors.js';
+export { METRIC, noopLogger, noopMetrics } from './observability.js';
+export type { LogFields, Logger, MetricLabels, MetricName, Metrics } from './observability.js';
+export type { DialOptions, StreamConnection, Transport, TransportHandlers } from './transport/transport.js';
+export { UdpTransport } from './transport/udp.js';
+export { Keyring } from './wire/keyring.js';
+export { encodeMetadata } from './metadata.js';

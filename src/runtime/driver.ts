@@ -1,0 +1,345 @@
+/**
+ * The driver: runs a pure `Core` against a real (or virtual) `Clock` and a `Transport`.
+ *
+ * The only place with timers and promises. Each input (datagram, due timer, stream, host
+ * command) is one synchronous core step; after the step the driver drains its effects in order —
+ * sends, then stream exchanges, then timer schedules, then events — so host listeners run only
+ * once protocol state is consistent (memberlist's "never concurrently" guarantee).
+ *
+ * Event-loop stalls (Lifeguard, adapted to Node): timers live in one heap behind one host timer.
+ * When that timer fires later than `stallThresholdMs` past its due time, the process was stalled
+ * (GC, CPU-bound work). libuv runs overdue timers *before* it reads the datagrams that piled up
+ * meanwhile, so the driver first tells the core (`noteStall`), which raises this node's own
+ * health score and holds failure-deciding timers for a grace window in which the buffered acks
+ * and refutations are read. A stalled process therefore blames itself, never a healthy peer.
+ * @module
+ */
+import type { Core } from '../core/core.js';
+import type { CoreEvent, CoreLogLevel, Effects } from '../core/effects.js';
+import type { Timer } from '../core/timers.js';
+import type { Logger, Metrics } from '../observability.js';
+import { METRIC } from '../observability.js';
+import type { ResolvedOptions } from '../options.js';
+import type { StreamConnection, Transport } from '../transport/transport.js';
+import type { StreamMessage } from '../wire/messages.js';
+import { Keyring } from '../wire/keyring.js';
+import { decodePayload, openPacket, sealPacket, type PacketSecurity } from '../wire/packet.js';
+import { StreamDecoder, encodeStreamMessage } from '../wire/stream.js';
+import { AbortError, RemoteError, TimeoutError, TransportError } from '../errors.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { TimerHeap } from './timer-heap.js';
+
+/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`). */
+const MAX_INBOUND_STREAMS = 128;
+/** Most timers handled in one host-timer callback, so a timer storm cannot starve I/O. */
+const MAX_TIMERS_PER_TICK = 10_000;
+
+/** What a {@link Driver} needs besides the core. */
+export interface DriverConfig {
+  readonly options: ResolvedOptions;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Receives every core event, in order, after the step that produced it. Must not throw. */
+  readonly onEvent: (event: CoreEvent) => void;
+  /** The transport failed for good; the node can no longer run. */
+  readonly onFatal: (error: Error) => void;
+}
+
+/** Effects collected during one step, drained afterwards in a fixed order. */
+class StepEffects implements Effects {
+  readonly sends: { to: string; payload: Uint8Array; crc: boolean }[] = [];
+  readonly streams: { to: string; id: number; request: StreamMessage; timeoutMs: number }[] = [];
+  readonly schedules: { timer: Timer; afterMs: number }[] = [];
+  readonly events: CoreEvent[] = [];
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+  send(to: string, payload: Uint8Array, crc: boolean): void {
+    this.sends.push({ to, payload, crc });
+  }
+  stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
+    this.streams.push({ to, id, request, timeoutMs });
+  }
+  schedule(timer: Timer, afterMs: number): void {
+    this.schedules.push({ timer, afterMs });
+  }
+  emit(event: CoreEvent): void {
+    this.events.push(event);
+  }
+  log(_level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void {
+    this.logger.debug(fields, msg);
+  }
+  metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void {
+    if (kind === 'increment') this.metrics.increment(name, value, labels);
+    else if (kind === 'gauge') this.metrics.gauge(name, value, labels);
+    else this.metrics.observe(name, value, labels);
+  }
+}
+
+/** Runs one core over real I/O. Created and owned by `Hearsay`. */
+export class Driver {
+  private readonly heap = new TimerHeap<Timer>();
+  private hostTimer: TimerHandle | undefined;
+  private hostTimerDue = Infinity;
+  private readonly openStreams = new Set<StreamConnection>();
+  private inboundStreams = 0;
+  private stopped = false;
+  private readonly security: PacketSecurity;
+  private readonly encodeOptions: Parameters<typeof encodeStreamMessage>[1];
+  /** Timer lateness beyond this means the process was stalled, ms. */
+  readonly stallThresholdMs: number;
+
+  constructor(
+    readonly core: Core,
+    private readonly config: DriverConfig,
+  ) {
+    const o = config.options;
+    const keyring = o.secretKeys.length > 0 ? new Keyring(o.secretKeys) : undefined;
+    const label = o.label === undefined ? undefined : new TextEncoder().encode(o.label);
+    this.security = {
+      ...(keyring ? { keyring } : {}),
+      ...(label ? { label } : {}),
+      encryptionVersion: 1,
+      verifyIncoming: !o.allowUnencrypted,
+    };
+    this.encodeOptions = { compress: o.compression, ...(keyring ? { keyring } : {}), ...(label ? { label } : {}), encryptionVersion: 1, labelPreamble: false };
+    // A fifth of the probe timeout: late enough to ignore ordinary jitter, early enough that a
+    // stall which could have eaten an ack window is always noticed.
+    this.stallThresholdMs = Math.max(50, o.probeTimeoutMs / 5);
+  }
+
+  /** The keyring in use, if encryption is on (shared so keys can be rotated at run time). */
+  get keyring(): Keyring | undefined {
+    return this.security.keyring;
+  }
+
+  /** Starts the protocol (the owner has already started the transport and routes its traffic here). */
+  begin(): void {
+    this.step((now, fx) => this.core.start(now, fx));
+  }
+
+  /** Stops timers and streams. The transport is closed by the owner. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.hostTimer !== undefined) this.config.clock.clearTimer(this.hostTimer);
+    this.hostTimer = undefined;
+    this.heap.clear();
+    for (const conn of this.openStreams) conn.destroy();
+    this.openStreams.clear();
+  }
+
+  /** True once {@link stop} ran. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Runs one synchronous core step and drains its effects. Returns what `fn` returned.
+   * A throw from the core is a hearsay bug: it is logged and the step's effects are dropped, so a
+   * bad packet can at worst be ignored, never crash the host.
+   */
+  step<T>(fn: (now: number, fx: Effects) => T): T | undefined {
+    if (this.stopped) return undefined;
+    const now = this.config.clock.now();
+    const fx = new StepEffects(this.config.logger, this.config.metrics);
+    let result: T;
+    try {
+      result = fn(now, fx);
+    } catch (error) {
+      this.config.logger.error({ err: error }, 'hearsay core step threw; input dropped');
+      return undefined;
+    }
+    this.drain(now, fx);
+    return result;
+  }
+
+  private drain(now: number, fx: StepEffects): void {
+    for (const s of fx.sends) this.sendPayload(s.to, s.payload, s.crc);
+    for (const s of fx.streams) this.runCoreStream(s.to, s.id, s.request, s.timeoutMs);
+    for (const s of fx.schedules) this.heap.push(now + s.afterMs, s.timer);
+    if (fx.schedules.length > 0) this.arm();
+    for (const event of fx.events) this.config.onEvent(event);
+  }
+
+  /** Wraps an inner message (compress, CRC, encrypt, label) and sends it, best effort. */
+  sendPayload(to: string, payload: Uint8Array, crc: boolean): void {
+    let datagram: Uint8Array;
+    try {
+      datagram = sealPacket(payload, { compress: this.config.options.compression, crc, ...this.security });
+    } catch (error) {
+      this.config.logger.error({ err: error, to }, 'failed to seal packet');
+      return;
+    }
+    const { metrics } = this.config;
+    metrics.increment(METRIC.packetsSent);
+    metrics.increment(METRIC.bytesSent, datagram.length);
+    this.config.transport.send(to, datagram).catch((error: unknown) => {
+      metrics.increment(METRIC.packetsDropped, 1, { reason: 'send-failed' });
+      this.config.logger.debug({ err: error, to }, 'datagram send failed');
+    });
+  }
+
+  /** Feeds one inbound datagram through the packet pipeline into the core. Never throws. */
+  handleDatagram(from: string, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    const { metrics, logger, options } = this.config;
+    metrics.increment(METRIC.packetsReceived);
+    metrics.increment(METRIC.bytesReceived, bytes.length);
+    const opened = openPacket(bytes, this.security);
+    if (!opened.ok) {
+      metrics.increment(METRIC.packetsDropped, 1, { reason: opened.error.code });
+      logger.debug({ from, error: opened.error }, 'dropped packet');
+      return;
+    }
+    const { messages, errors } = decodePayload(opened.value, options);
+    for (const error of errors) {
+      metrics.increment(METRIC.packetsDropped, 1, { reason: error.code });
+      logger.debug({ from, error }, 'dropped message');
+    }
+    if (messages.length > 0) this.step((now, fx) => this.core.handlePacket(now, from, messages, fx));
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  private arm(): void {
+    const top = this.heap.peek();
+    if (this.stopped || top === undefined) return;
+    if (this.hostTimer !== undefined && this.hostTimerDue <= top.due) return;
+    if (this.hostTimer !== undefined) this.config.clock.clearTimer(this.hostTimer);
+    this.hostTimerDue = top.due;
+    this.hostTimer = this.config.clock.setTimer(() => this.fire(), top.due - this.config.clock.now());
+  }
+
+  private fire(): void {
+    this.hostTimer = undefined;
+    this.hostTimerDue = Infinity;
+    if (this.stopped) return;
+    const now = this.config.clock.now();
+    const first = this.heap.peek();
+    const lateMs = first === undefined ? 0 : now - first.due;
+    if (lateMs > this.stallThresholdMs) {
+      this.config.metrics.increment(METRIC.loopStalls);
+      this.config.logger.debug({ lateMs }, 'event loop stalled; holding failure timers for a grace window');
+      this.step((t, fx) => this.core.noteStall(t, lateMs, fx));
+    }
+    for (let i = 0; i < MAX_TIMERS_PER_TICK; i++) {
+      const top = this.heap.peek();
+      if (top === undefined || top.due > now || this.stopped) break;
+      this.heap.pop();
+      this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
+    }
+    this.arm();
+  }
+
+  // ---- streams ------------------------------------------------------------------------------
+
+  /**
+   * One outbound stream exchange: dial, send `request`, read one reply (none for a user
+   * message). Rejects with `TimeoutError`, `AbortError`, `TransportError` or `RemoteError`.
+   */
+  async exchange(to: string, request: StreamMessage, timeoutMs: number, signal?: AbortSignal): Promise<StreamMessage | undefined> {
+    if (this.stopped) throw new TransportError('node is shut down');
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const conn = await this.config.transport.dial(to, { timeoutMs, signal: combined });
+    this.openStreams.add(conn);
+    try {
+      const bytes = encodeStreamMessage(request, { ...this.encodeOptions, labelPreamble: true });
+      await conn.write(bytes);
+      if (request.type === 'user') {
+        await conn.end();
+        return undefined;
+      }
+      const reply = await this.readOne(conn, false, combined, timeoutMs);
+      if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`);
+      return reply;
+    } catch (error) {
+      if (combined.aborted && !(error instanceof RemoteError)) {
+        if (deadline.aborted && !signal?.aborted) throw new TimeoutError(`stream exchange with ${to} timed out after ${timeoutMs} ms`, { cause: error });
+        throw new AbortError('stream exchange aborted', { cause: signal?.reason });
+      }
+      throw error;
+    } finally {
+      this.openStreams.delete(conn);
+      conn.destroy();
+    }
+  }
+
+  /** Reads exactly one stream message, or rejects. */
+  private async readOne(conn: StreamConnection, inbound: boolean, signal: AbortSignal, timeoutMs: number): Promise<StreamMessage> {
+    const decoder = new StreamDecoder({
+      ...this.security,
+      expectLabelPreamble: inbound && this.security.label !== undefined,
+      limits: this.config.options,
+    });
+    const onAbort = (): void => conn.destroy(new TimeoutError(`stream read timed out after ${timeoutMs} ms`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
+      // still have to write the reply on.
+      const chunks = conn[Symbol.asyncIterator]();
+      for (;;) {
+        const { done, value } = await chunks.next();
+        if (done) throw new RemoteError(`stream from ${conn.remoteAddress} ended before a complete message`);
+        decoder.push(value);
+        const step = decoder.next();
+        if (step.kind === 'message') return step.message;
+        if (step.kind === 'error') throw new RemoteError(`bad stream from ${conn.remoteAddress}: ${step.error.code}: ${step.error.message}`);
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private runCoreStream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
+    this.exchange(to, request, timeoutMs).then(
+      (reply) => this.step((now, fx) => this.core.handleStreamResult(now, id, reply ?? new RemoteError('no reply'), fx)),
+      (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.step((now, fx) => this.core.handleStreamResult(now, id, err, fx));
+      },
+    );
+  }
+
+  /** Serves one inbound stream exchange (push/pull, fallback ping, reliable user message). Never throws. */
+  handleStream(conn: StreamConnection): void {
+    void this.serveStream(conn);
+  }
+
+  private async serveStream(conn: StreamConnection): Promise<void> {
+    if (this.stopped || this.inboundStreams >= MAX_INBOUND_STREAMS) {
+      this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-limit' });
+      conn.destroy();
+      return;
+    }
+    this.inboundStreams++;
+    this.openStreams.add(conn);
+    const { tcpTimeoutMs } = this.config.options;
+    try {
+      let request: StreamMessage;
+      try {
+        request = await this.readOne(conn, true, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
+      } catch (error) {
+        this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'bad-stream' });
+        this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'rejected inbound stream');
+        // memberlist answers a failed read with errResp before closing (reference §3.1).
+        const text = error instanceof Error ? error.message : String(error);
+        await conn.write(encodeStreamMessage({ type: 'error', error: text }, this.encodeOptions)).catch(() => {});
+        return;
+      }
+      const reply = this.step((now, fx) => this.core.handleStream(now, conn.remoteAddress, request, fx));
+      if (reply !== undefined) await conn.write(encodeStreamMessage(reply, this.encodeOptions));
+      await conn.end();
+    } catch (error) {
+      this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'inbound stream failed');
+    } finally {
+      this.inboundStreams--;
+      this.openStreams.delete(conn);
+      conn.destroy();
+    }
+  }
+}
