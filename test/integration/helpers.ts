@@ -1,0 +1,68 @@
+/**
+ * Helpers for real-socket tests: start hearsay nodes on 127.0.0.1 port 0 with fast timings and
+ * wait for events under a deadline (never sleep-then-assert).
+ */
+import { Hearsay, type HearsayEvents, type HearsayOptions } from '../../src/index.js';
+
+/** Timings fast enough for tests yet far from the noise floor of a shared machine. */
+export const FAST: Partial<HearsayOptions> = {
+  preset: 'local',
+  probeIntervalMs: 400,
+  probeTimeoutMs: 200,
+  gossipIntervalMs: 50,
+  pushPullIntervalMs: 5000,
+  gossipToTheDeadMs: 5000,
+  suspicionMult: 3,
+  tcpTimeoutMs: 2000,
+};
+
+/** Every event a node emitted, in order. */
+export interface Recorded {
+  readonly event: keyof HearsayEvents;
+  readonly name: string | undefined;
+  readonly payload: unknown;
+}
+
+/** A started node plus its event log. */
+export interface TestNode {
+  readonly node: Hearsay;
+  readonly events: Recorded[];
+}
+
+const recordedEvents: (keyof HearsayEvents)[] = ['join', 'update', 'suspect', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health'];
+
+/** Starts a node bound to 127.0.0.1:0 (or `bind`) recording every event. */
+export async function startNode(name: string, extra: Partial<HearsayOptions> = {}): Promise<TestNode> {
+  const node = await Hearsay.start({ name, bind: '127.0.0.1:0', ...FAST, ...extra } as HearsayOptions);
+  const events: Recorded[] = [];
+  for (const event of recordedEvents) {
+    node.on(event, (payload: unknown) => {
+      const member = (payload as { member?: { name: string } }).member;
+      events.push({ event, name: member?.name, payload });
+    });
+  }
+  return { node, events };
+}
+
+/** Polls `check` on every event-loop turn until it returns true, or rejects after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Count of `event` about member `name` in a log. */
+export function count(t: TestNode, event: keyof HearsayEvents, name: string): number {
+  return t.events.filter((e) => e.event === event && e.name === name).length;
+}
+
+/** Names a node currently sees alive (self included). */
+export function aliveNames(t: TestNode): string[] {
+  return t.node
+    .members()
+    .filter((m) => m.state === 'alive')
+    .map((m) => m.name)
+    .sort();
+}

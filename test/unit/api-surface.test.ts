@@ -1,0 +1,34 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as api from '../../src/index.js';
+import type { HearsayEvents, HearsayOptions, MemberSnapshot } from '../../src/index.js';
+
+describe('public API surface', () => {
+  it('exports exactly the curated names (grow it on purpose)', () => {
+    expect(Object.keys(api).sort()).toMatchInlineSnapshot();
+  });
+
+  it('types event payloads and options', () => {
+    expectTypeOf<Parameters<HearsayEvents['update']>[0]>().toEqualTypeOf<{ readonly member: MemberSnapshot; readonly previous: MemberSnapshot }>();
+    expectTypeOf<Parameters<HearsayEvents['fail']>[0]['member']['state']>().toEqualTypeOf<'alive' | 'suspect' | 'dead' | 'left'>();
+    expectTypeOf<HearsayOptions['name']>().toEqualTypeOf<string>();
+    expectTypeOf<api.Hearsay['members']>().returns.toEqualTypeOf<readonly MemberSnapshot[]>();
+  });
+
+  it('gives every error a stable code and a name', () => {
+    const errors = [
+      new api.InvalidOptionsError('x', 'rule'),
+      new api.StateError('s'),
+      new api.JoinError([]),
+      new api.TimeoutError('t'),
+      new api.AbortError(),
+      new api.MetadataTooLargeError(600, 512),
+      new api.TransportError('t'),
+      new api.RemoteError('r'),
+    ];
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(api.HearsayError);
+      expect(Object.values(api.ErrorCode)).toContain(e.code);
+      expect(e.name).toBe(e.constructor.name);
+    }
+  });
+});
