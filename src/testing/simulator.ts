@@ -1,0 +1,358 @@
+/**
+ * A deterministic cluster simulator: N pure cores on virtual time over a simulated network.
+ *
+ * Every packet, timer and stream step is an entry in one (time, seq)-ordered queue, and every
+ * random choice (latency, loss, the cores' own randomness) comes from seeds, so one seed gives
+ * one trace. Faults: latency, loss (global, per link, one-way, per-node inbound), duplication,
+ * reordering (from latency spread), partitions that heal, crashes, restarts, pauses (a frozen
+ * event loop: timers and packets wait, then timers run first as in Node) and CPU-starved nodes.
+ * @module
+ */
+import { Core, type CoreConfig } from '../core/core.js';
+import type { CoreEvent, Effects } from '../core/effects.js';
+import { seededRandom, type Random } from '../core/random.js';
+import type { Timer } from '../core/timers.js';
+import type { MemberSnapshot } from '../events.js';
+import { encodeMetadata } from '../metadata.js';
+import { DEFAULT_WIRE_LIMITS, lan, type Metadata, type ProtocolOptions } from '../options.js';
+import { TimerHeap } from '../runtime/timer-heap.js';
+import type { PushPullMessage, StreamMessage } from '../wire/messages.js';
+import { decodePayload } from '../wire/packet.js';
+import { SimNetwork, type LinkFaults } from './sim-network.js';
+
+/** Options for a {@link Simulator}. */
+export interface SimulatorOptions {
+  /** Seed of every random choice. Same seed, same trace. */
+  readonly seed: number;
+  /** Protocol timing for every node (default: memberlist LAN). */
+  readonly protocol?: Partial<ProtocolOptions>;
+  /** Network faults applied to every link (default: 1–5 ms latency, no loss). */
+  readonly network?: Partial<LinkFaults>;
+  /**
+   * Lifeguard on (default) or off. Off = plain SWIM: no local-health multiplier, fixed suspicion
+   * timeout (no confirmation decay), no stall handling; for the comparison that shows it matters.
+   */
+  readonly lifeguard?: boolean;
+}
+
+/** One entry of the simulator's event log. */
+export interface SimLogEntry {
+  readonly time: number;
+  /** Node that emitted the event. */
+  readonly node: string;
+  readonly event: CoreEvent;
+}
+
+/** A simulated node's state as the simulator tracks it. */
+export interface SimNodeInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly running: boolean;
+  readonly paused: boolean;
+}
+
+type QueueEntry =
+  | { readonly kind: 'timer'; readonly node: SimNode; readonly gen: number; readonly timer: Timer; readonly due: number }
+  | { readonly kind: 'packet'; readonly node: SimNode; readonly gen: number; readonly from: string; readonly payload: Uint8Array }
+  | { readonly kind: 'stream-in'; readonly node: SimNode; readonly gen: number; readonly from: SimNode; readonly fromGen: number; readonly id: number; readonly request: StreamMessage; readonly join: boolean }
+  | { readonly kind: 'stream-out'; readonly node: SimNode; readonly gen: number; readonly id: number; readonly result: StreamMessage | Error; readonly join: boolean }
+  | { readonly kind: 'action'; readonly run: () => void };
+
+/** Per-node bookkeeping; also the node's Effects sink (effects act directly: no host listeners here). */
+class SimNode implements Effects {
+  core!: Core;
+  gen = 0;
+  running = false;
+  pausedUntil = -1;
+  /** Extra handling delay per input, ms (a CPU-starved process). */
+  slowMs = 0;
+  held: QueueEntry[] = [];
+  /** Join exchanges in flight: id → resolve callback. */
+  readonly joins = new Map<number, (ok: boolean) => void>();
+  constructor(
+    readonly sim: Simulator,
+    readonly name: string,
+    public address: string,
+    public meta: Uint8Array,
+  ) {}
+  send(to: string, payload: Uint8Array, _crc: boolean): void {
+    this.sim.routePacket(this, to, payload);
+  }
+  stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
+    this.sim.routeStream(this, to, id, request, timeoutMs, false);
+  }
+  schedule(timer: Timer, afterMs: number): void {
+    this.sim.enqueueTimer(this, timer, afterMs);
+  }
+  emit(event: CoreEvent): void {
+    this.sim.record(this, event);
+  }
+  log(): void {}
+  metric(): void {}
+}
+
+/** Runs a whole cluster of cores in one process on virtual time. */
+export class Simulator {
+  /** Virtual now, ms. */
+  now = 0;
+  /** Every core event, in order. */
+  readonly log: SimLogEntry[] = [];
+  /** The simulated network: faults and counters. */
+  readonly network: SimNetwork;
+  private readonly queue = new TimerHeap<QueueEntry>();
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly byAddress = new Map<string, SimNode>();
+  private readonly random: Random;
+  private readonly protocol: ProtocolOptions;
+  private readonly lifeguard: boolean;
+  private nextAddress = 1;
+  private nextJoinId = -1;
+  private listeners: ((entry: SimLogEntry) => void)[] = [];
+
+  constructor(readonly options: SimulatorOptions) {
+    this.random = seededRandom(options.seed);
+    this.lifeguard = options.lifeguard ?? true;
+    const p = { ...lan(), ...options.protocol };
+    // Plain SWIM: health never scales waits, suspicion timeouts never decay from a maximum.
+    this.protocol = this.lifeguard ? p : { ...p, awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 };
+    this.network = new SimNetwork(seededRandom(options.seed ^ 0x5eed), options.network ?? {});
+  }
+
+  /** Threshold above which a late timer counts as a stall: the driver's rule. */
+  get stallThresholdMs(): number {
+    return Math.max(50, this.protocol.probeTimeoutMs / 5);
+  }
+
+  /** Adds and starts a node. Its address is a virtual 127.x.y.z:7946 unless given. */
+  addNode(name: string, options: { metadata?: Metadata; address?: string } = {}): void {
+    if (this.nodes.has(name)) throw new Error(`node ${name} exists`);
+    const address = options.address ?? this.allocateAddress();
+    const node = new SimNode(this, name, address, encodeMetadata(options.metadata));
+    this.nodes.set(name, node);
+    this.boot(node);
+  }
+
+  private allocateAddress(): string {
+    const i = this.nextAddress++;
+    return `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7946`;
+  }
+
+  private boot(node: SimNode): void {
+    const [ip, port] = node.address.split(':') as [string, string];
+    const config: CoreConfig = {
+      ...this.protocol,
+      name: node.name,
+      advertiseAddr: Uint8Array.from(ip.split('.').map(Number)),
+      advertisePort: Number(port),
+      meta: node.meta,
+      vsn: Uint8Array.of(1, 5, 2, 0, 0, 0),
+      protocolVersion: 2,
+    };
+    node.gen++;
+    node.running = true;
+    node.pausedUntil = -1;
+    node.held = [];
+    node.core = new Core(config, seededRandom(Math.floor(this.random.next() * 2 ** 31)));
+    this.byAddress.set(node.address, node);
+    node.core.start(this.now, node);
+  }
+
+  private get(name: string): SimNode {
+    const node = this.nodes.get(name);
+    if (!node) throw new Error(`no node named ${name}`);
+    return node;
+  }
+
+  /** Starts a push/pull join from `name` through `seed`; resolves the returned promise-like flag later in virtual time. */
+  join(name: string, seed: string): void {
+    const node = this.get(name);
+    const target = this.get(seed);
+    const id = this.nextJoinId--;
+    node.joins.set(id, () => {});
+    this.routeStream(node, target.address, id, node.core.localState(true), this.protocol.tcpTimeoutMs, true);
+  }
+
+  /** Crashes a node: it stops at once, sends nothing, answers nothing. */
+  crash(name: string): void {
+    const node = this.get(name);
+    node.running = false;
+    node.gen++;
+    node.held = [];
+  }
+
+  /** Restarts a crashed (or running) node under the same name with fresh state (incarnation starts over), optionally at a new address, and joins it through `seed`. */
+  restart(name: string, seed: string, options: { newAddress?: boolean } = {}): void {
+    const node = this.get(name);
+    this.crash(name);
+    this.byAddress.delete(node.address);
+    if (options.newAddress) node.address = this.allocateAddress();
+    this.boot(node);
+    this.join(name, seed);
+  }
+
+  /** Freezes a node for `ms`, like a blocked event loop: inputs wait, then overdue timers run before the queued packets. */
+  pause(name: string, ms: number): void {
+    const node = this.get(name);
+    node.pausedUntil = Math.max(node.pausedUntil, this.now + ms);
+    const gen = node.gen;
+    this.at(this.now + ms, () => this.resume(node, gen));
+  }
+
+  /** Slows a node's handling of every input by `ms` (a CPU-starved process); 0 restores it. */
+  starve(name: string, ms: number): void {
+    this.get(name).slowMs = ms;
+  }
+
+  /** Runs `fn` at virtual time `time`. */
+  at(time: number, fn: () => void): void {
+    this.queue.push(Math.max(time, this.now), { kind: 'action', run: fn });
+  }
+
+  /** Advances virtual time by `ms`, processing everything due. */
+  runFor(ms: number): void {
+    this.runUntil(() => false, ms);
+  }
+
+  /** Advances until `done()` holds (checked after each step) or `maxMs` passes; returns whether it held. */
+  runUntil(done: () => boolean, maxMs: number): boolean {
+    const until = this.now + maxMs;
+    if (done()) return true;
+    for (;;) {
+      const top = this.queue.peek();
+      if (top === undefined || top.due > until) break;
+      this.queue.pop();
+      this.now = top.due;
+      this.dispatch(top.value);
+      if (done()) return true;
+    }
+    this.now = until;
+    return done();
+  }
+
+  /** Subscribes to the event log as it grows. */
+  onEvent(listener: (entry: SimLogEntry) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A node's view: every member it knows. */
+  view(name: string): readonly MemberSnapshot[] {
+    return this.get(name).core.members();
+  }
+
+  /** The core of a node (for assertions). */
+  core(name: string): Core {
+    return this.get(name).core;
+  }
+
+  /** Every node the simulator knows. */
+  nodeInfo(): SimNodeInfo[] {
+    return [...this.nodes.values()].map((n) => ({ name: n.name, address: n.address, running: n.running, paused: n.pausedUntil > this.now }));
+  }
+
+  /** Names of running nodes. */
+  runningNames(): string[] {
+    return [...this.nodes.values()].filter((n) => n.running).map((n) => n.name);
+  }
+
+  // ---- plumbing used by SimNode ------------------------------------------------------------
+
+  /** @internal */
+  record(node: SimNode, event: CoreEvent): void {
+    const entry = { time: this.now, node: node.name, event };
+    this.log.push(entry);
+    for (const l of this.listeners) l(entry);
+  }
+
+  /** @internal */
+  enqueueTimer(node: SimNode, timer: Timer, afterMs: number): void {
+    const due = this.now + afterMs;
+    this.queue.push(due, { kind: 'timer', node, gen: node.gen, timer, due });
+  }
+
+  /** @internal */
+  routePacket(from: SimNode, to: string, payload: Uint8Array): void {
+    const dest = this.byAddress.get(to);
+    const delays = this.network.deliver(from.address, to, payload, dest !== undefined && dest.running);
+    for (const delay of delays) {
+      this.queue.push(this.now + delay, { kind: 'packet', node: dest!, gen: dest!.gen, from: from.address, payload });
+    }
+  }
+
+  /** @internal */
+  routeStream(from: SimNode, to: string, id: number, request: StreamMessage, timeoutMs: number, join: boolean): void {
+    const dest = this.byAddress.get(to);
+    const reachable = dest !== undefined && dest.running && this.network.connected(from.address, to) && this.network.connected(to, from.address);
+    if (!reachable) {
+      this.queue.push(this.now + timeoutMs, { kind: 'stream-out', node: from, gen: from.gen, id, result: new Error(`stream to ${to} timed out`), join });
+      return;
+    }
+    this.network.countStream(request);
+    this.queue.push(this.now + this.network.latency(), { kind: 'stream-in', node: dest, gen: dest.gen, from, fromGen: from.gen, id, request, join });
+  }
+
+  private dispatch(entry: QueueEntry): void {
+    if (entry.kind === 'action') return entry.run();
+    const node = entry.node;
+    if (!node.running || entry.gen !== node.gen) return;
+    if (node.pausedUntil > this.now) {
+      node.held.push(entry);
+      return;
+    }
+    if (node.slowMs > 0 && !(entry as { slowed?: boolean }).slowed) {
+      this.queue.push(this.now + node.slowMs, { ...entry, slowed: true } as QueueEntry);
+      return;
+    }
+    this.handle(node, entry);
+  }
+
+  private handle(node: SimNode, entry: Exclude<QueueEntry, { kind: 'action' }>): void {
+    const core = node.core;
+    switch (entry.kind) {
+      case 'timer': {
+        const late = this.now - entry.due;
+        if (this.lifeguard && late > this.stallThresholdMs) core.noteStall(this.now, late, node);
+        core.handleTimer(this.now, entry.timer, node);
+        return;
+      }
+      case 'packet': {
+        const { messages } = decodePayload(entry.payload, DEFAULT_WIRE_LIMITS);
+        if (messages.length > 0) core.handlePacket(this.now, entry.from, messages, node);
+        return;
+      }
+      case 'stream-in': {
+        const reply = core.handleStream(this.now, entry.from.address, entry.request, node);
+        if (entry.request.type === 'user') return;
+        const from = entry.from;
+        const back = this.network.connected(node.address, from.address);
+        const result: StreamMessage | Error = reply ?? new Error('no reply');
+        if (reply) this.network.countStream(reply);
+        this.queue.push(this.now + (back ? this.network.latency() : this.protocol.tcpTimeoutMs), {
+          kind: 'stream-out', node: from, gen: entry.fromGen, id: entry.id, result: back ? result : new Error('reply lost'), join: entry.join,
+        });
+        return;
+      }
+      case 'stream-out': {
+        if (entry.join) {
+          if (!(entry.result instanceof Error) && entry.result.type === 'push-pull') core.mergeRemoteState(this.now, entry.result as PushPullMessage, node);
+          node.joins.get(entry.id)?.(!(entry.result instanceof Error));
+          node.joins.delete(entry.id);
+        } else {
+          core.handleStreamResult(this.now, entry.id, entry.result, node);
+        }
+        return;
+      }
+    }
+  }
+
+  private resume(node: SimNode, gen: number): void {
+    if (node.gen !== gen || node.pausedUntil > this.now || !node.running) return;
+    const held = node.held;
+    node.held = [];
+    // Node runs overdue timers before it polls sockets: replay timers first, then packets.
+    const timers = held.filter((e): e is Extract<QueueEntry, { kind: 'timer' }> => e.kind === 'timer').sort((a, b) => a.due - b.due);
+    const firstLate = timers[0] ? this.now - timers[0].due : 0;
+    if (this.lifeguard && firstLate > this.stallThresholdMs) node.core.noteStall(this.now, firstLate, node);
+    for (const t of timers) if (node.gen === gen) node.core.handleTimer(this.now, t.timer, node);
+    for (const e of held) if (e.kind !== 'timer' && e.kind !== 'action' && node.gen === gen) this.handle(node, e);
+  }
+}
