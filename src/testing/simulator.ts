@@ -172,6 +172,24 @@ export class Simulator {
     this.routeStream(node, target.address, id, node.core.localState(true), this.protocol.tcpTimeoutMs, true);
   }
 
+  /** Gracefully leaves: the node gossips its own death (peers record a leave) and keeps answering until crashed or shut down. */
+  leave(name: string): void {
+    const node = this.get(name);
+    node.core.leave(this.now, node);
+  }
+
+  /** Changes a node's metadata (incarnation bump + alive broadcast). */
+  setMetadata(name: string, metadata: Metadata): void {
+    const node = this.get(name);
+    node.meta = encodeMetadata(metadata);
+    node.core.setMetadata(this.now, node.meta, node);
+  }
+
+  /** Queues a user broadcast at a node. */
+  broadcast(name: string, payload: Uint8Array): void {
+    this.get(name).core.broadcastUser(payload);
+  }
+
   /** Crashes a node: it stops at once, sends nothing, answers nothing. */
   crash(name: string): void {
     const node = this.get(name);

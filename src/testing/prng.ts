@@ -1,0 +1,19 @@
+/**
+ * A seeded PRNG for the test network: not `Math.random`, so a seed replays the same faults.
+ * @module
+ */
+
+/**
+ * mulberry32: a tiny 32-bit generator returning floats in [0, 1). Statistically plenty for fault
+ * injection, and the same seed yields the same sequence on every platform.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
