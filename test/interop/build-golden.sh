@@ -30,6 +30,12 @@ fi
 
 gopath="$repo/.gopath"
 dst="$gopath/src/github.com/hashicorp/memberlist"
+mkdir -p "$gopath"
+# Serialize concurrent builds (two test runs at once) when flock(1) is available.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$gopath/.build.lock"
+  flock -w 300 9
+fi
 rm -rf "$dst"
 mkdir -p "$dst"
 # Copy the package (tests excluded: they are not needed and pull in more deps).
