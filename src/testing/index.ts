@@ -1,8 +1,7 @@
 /**
- * `hearsay/testing`: tools for testing hearsay and the code around it. Never exported from the
- * main entry point.
- *
- * `transportContract` and the wait helpers import `vitest`, a peer dependency of this subpath.
+ * `hearsay/testing`: tools for testing hearsay and the code around it (the counterpart of
+ * memberlist's exported `MockTransport`). Never exported from the main entry point, and free of
+ * test-runner imports; the vitest transport contract suite lives at `hearsay/testing/contract`.
  * @module
  */
 export {
@@ -12,4 +11,6 @@ export {
   type MemoryNetworkStats,
   type Scheduler,
 } from './memory-network.js';
-export { transportContract, waitFor, withDeadline, readAll, type TransportPair } from './transport-contract.js';
+export { Simulator, type SimulatorOptions, type SimLogEntry, type SimNodeInfo } from './simulator.js';
+export { SimNetwork, type LinkFaults, type TrafficCounters } from './sim-network.js';
+export { testSeeds, withSeed } from './seeds.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, readAll, transportContract, waitFor, withDeadline, type Scheduler } from '../../src/testing/index.js';
+import { MemoryNetwork, type Scheduler } from '../../src/testing/index.js';
+import { readAll, transportContract, waitFor, withDeadline } from '../../src/testing/contract.js';
 import type { MemoryTransport } from '../../src/testing/memory-network.js';
 import type { StreamConnection, TransportHandlers } from '../../src/transport/transport.js';
 

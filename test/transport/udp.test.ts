@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../src/address.js';
-import { readAll, transportContract, waitFor, withDeadline } from '../../src/testing/index.js';
+import { readAll, transportContract, waitFor, withDeadline } from '../../src/testing/contract.js';
 import type { StreamConnection, TransportHandlers } from '../../src/transport/transport.js';
 import { UdpTransport, type UdpTransportOptions } from '../../src/transport/udp.js';
 
