@@ -51,12 +51,19 @@ export interface SimNodeInfo {
   readonly paused: boolean;
 }
 
-type QueueEntry =
+/** Set once a starved node's input has waited its extra handling delay. */
+interface Slowable {
+  readonly slowed?: boolean;
+}
+
+type QueueEntry = Slowable &
+  (
   | { readonly kind: 'timer'; readonly node: SimNode; readonly gen: number; readonly timer: Timer; readonly due: number }
   | { readonly kind: 'packet'; readonly node: SimNode; readonly gen: number; readonly from: string; readonly payload: Uint8Array }
   | { readonly kind: 'stream-in'; readonly node: SimNode; readonly gen: number; readonly from: SimNode; readonly fromGen: number; readonly id: number; readonly request: StreamMessage; readonly join: boolean }
   | { readonly kind: 'stream-out'; readonly node: SimNode; readonly gen: number; readonly id: number; readonly result: StreamMessage | Error; readonly join: boolean }
-  | { readonly kind: 'action'; readonly run: () => void };
+  | { readonly kind: 'action'; readonly run: () => void }
+  );
 
 /** Per-node bookkeeping; also the node's Effects sink (effects act directly: no host listeners here). */
 class SimNode implements Effects {
@@ -316,8 +323,8 @@ export class Simulator {
       node.held.push(entry);
       return;
     }
-    if (node.slowMs > 0 && !(entry as { slowed?: boolean }).slowed) {
-      this.queue.push(this.now + node.slowMs, { ...entry, slowed: true } as QueueEntry);
+    if (node.slowMs > 0 && !entry.slowed) {
+      this.queue.push(this.now + node.slowMs, { ...entry, slowed: true });
       return;
     }
     this.handle(node, entry);

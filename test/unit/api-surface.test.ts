@@ -4,7 +4,34 @@ import type { HearsayEvents, HearsayOptions, MemberSnapshot } from '../../src/in
 
 describe('public API surface', () => {
   it('exports exactly the curated names (grow it on purpose)', () => {
-    expect(Object.keys(api).sort()).toMatchInlineSnapshot();
+    expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+      [
+        "AbortError",
+        "DEFAULT_LEAVE_TIMEOUT_MS",
+        "DEFAULT_WIRE_LIMITS",
+        "ErrorCode",
+        "Hearsay",
+        "HearsayError",
+        "InvalidOptionsError",
+        "JoinError",
+        "Keyring",
+        "MAX_METADATA_BYTES",
+        "METRIC",
+        "MetadataTooLargeError",
+        "RemoteError",
+        "StateError",
+        "TimeoutError",
+        "TransportError",
+        "UdpTransport",
+        "encodeMetadata",
+        "lan",
+        "local",
+        "noopLogger",
+        "noopMetrics",
+        "resolveOptions",
+        "wan",
+      ]
+    `);
   });
 
   it('types event payloads and options', () => {
