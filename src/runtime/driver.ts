@@ -79,6 +79,17 @@ class StepEffects implements Effects {
   }
 }
 
+/** A stream that did not decode; `reason` is the wire decode code, used as the drop metric's label. */
+class StreamDecodeError extends RemoteError {
+  constructor(
+    from: string,
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(`bad stream from ${from}: ${reason}: ${detail}`);
+  }
+}
+
 /** Runs one core over real I/O. Created and owned by `Hearsay`. */
 export class Driver {
   private readonly heap = new TimerHeap<Timer>();
@@ -243,6 +254,8 @@ export class Driver {
    */
   async exchange(to: string, request: StreamMessage, timeoutMs: number, signal?: AbortSignal): Promise<StreamMessage | undefined> {
     if (this.stopped) throw new TransportError('node is shut down');
+    // The core computes deadlines from a fractional monotonic clock; timers want whole ms.
+    timeoutMs = Math.max(1, Math.ceil(timeoutMs));
     const deadline = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const conn = await this.config.transport.dial(to, { timeoutMs, signal: combined });
@@ -288,7 +301,7 @@ export class Driver {
         decoder.push(value);
         const step = decoder.next();
         if (step.kind === 'message') return step.message;
-        if (step.kind === 'error') throw new RemoteError(`bad stream from ${conn.remoteAddress}: ${step.error.code}: ${step.error.message}`);
+        if (step.kind === 'error') throw new StreamDecodeError(conn.remoteAddress, step.error.code, step.error.message);
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -324,7 +337,8 @@ export class Driver {
       try {
         request = await this.readOne(conn, true, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
       } catch (error) {
-        this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'bad-stream' });
+        const reason = error instanceof StreamDecodeError ? error.reason : 'bad-stream';
+        this.config.metrics.increment(METRIC.packetsDropped, 1, { reason });
         this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'rejected inbound stream');
         // memberlist answers a failed read with errResp before closing (reference §3.1).
         const text = error instanceof Error ? error.message : String(error);
