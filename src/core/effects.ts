@@ -36,12 +36,117 @@ export interface Effects {
   send(to: string, payload: Uint8Array, crc: boolean): void;
   /**
    * Run one stream exchange with `to`: send `request`, read one reply (none for `user`), then call
-   * `core.handleStreamResult(now, id, reply | error)`. `timeoutMs` bounds the whole exchange.
+   * `core.handleStreamResult(now, id, reply | error)`. `timeoutMs` (a whole number ≥ 1) bounds the whole exchange.
    */
   stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void;
   /** Call `core.handleTimer(now, timer)` after `afterMs`. Never cancelled: stale timers are ignored by the core. */
   schedule(timer: Timer, afterMs: number): void;
+  /** Queue an event for the host; the driver delivers events in order after the step. */
   emit(event: CoreEvent): void;
+  /** A debug/trace log line (pino argument order: fields, then message). */
   log(level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void;
+  /** A metric sample; `name` is one of `METRIC` (observability.ts), `labels` a small bounded set. */
   metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void;
+}
+
+/** One recorded `send`. */
+export interface SendEffect {
+  readonly to: string;
+  readonly payload: Uint8Array;
+  readonly crc: boolean;
+}
+/** One recorded `stream`. */
+export interface StreamEffect {
+  readonly to: string;
+  readonly id: number;
+  readonly request: StreamMessage;
+  readonly timeoutMs: number;
+}
+/** One recorded `schedule`. */
+export interface ScheduleEffect {
+  readonly timer: Timer;
+  readonly afterMs: number;
+}
+/** One recorded `log`. */
+export interface LogEffect {
+  readonly level: CoreLogLevel;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly msg: string;
+}
+/** One recorded `metric`. */
+export interface MetricEffect {
+  readonly kind: 'increment' | 'gauge' | 'observe';
+  readonly name: string;
+  readonly value: number;
+  readonly labels: Readonly<Record<string, string>> | undefined;
+}
+/** Everything one or more steps asked for, in call order per kind. */
+export interface AccumulatedEffects {
+  readonly sends: readonly SendEffect[];
+  readonly streams: readonly StreamEffect[];
+  readonly schedules: readonly ScheduleEffect[];
+  readonly events: readonly CoreEvent[];
+  readonly logs: readonly LogEffect[];
+  readonly metrics: readonly MetricEffect[];
+}
+
+/**
+ * An {@link Effects} sink that records everything in arrays: for tests (foca-style hand-stepped
+ * cores), the simulator and the driver. {@link drain} hands the records over and starts afresh.
+ * Logs and metrics can be switched off for large simulations, where recording them would cost
+ * more than the protocol work.
+ */
+export class AccumulatingEffects implements Effects {
+  sends: SendEffect[] = [];
+  streams: StreamEffect[] = [];
+  schedules: ScheduleEffect[] = [];
+  events: CoreEvent[] = [];
+  logs: LogEffect[] = [];
+  metrics: MetricEffect[] = [];
+  private readonly recordLogs: boolean;
+  private readonly recordMetrics: boolean;
+
+  /** @param options `logs` / `metrics`: record those (default true). */
+  constructor(options: { readonly logs?: boolean; readonly metrics?: boolean } = {}) {
+    this.recordLogs = options.logs ?? true;
+    this.recordMetrics = options.metrics ?? true;
+  }
+
+  send(to: string, payload: Uint8Array, crc: boolean): void {
+    this.sends.push({ to, payload, crc });
+  }
+  stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
+    this.streams.push({ to, id, request, timeoutMs });
+  }
+  schedule(timer: Timer, afterMs: number): void {
+    this.schedules.push({ timer, afterMs });
+  }
+  emit(event: CoreEvent): void {
+    this.events.push(event);
+  }
+  log(level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void {
+    if (this.recordLogs) this.logs.push({ level, fields, msg });
+  }
+  metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void {
+    if (this.recordMetrics) this.metrics.push({ kind, name, value, labels });
+  }
+
+  /** Returns everything recorded so far and clears the sink. */
+  drain(): AccumulatedEffects {
+    const out: AccumulatedEffects = {
+      sends: this.sends,
+      streams: this.streams,
+      schedules: this.schedules,
+      events: this.events,
+      logs: this.logs,
+      metrics: this.metrics,
+    };
+    this.sends = [];
+    this.streams = [];
+    this.schedules = [];
+    this.events = [];
+    this.logs = [];
+    this.metrics = [];
+    return out;
+  }
 }

@@ -1,0 +1,162 @@
+/**
+ * `hearsay simulate`: run a whole cluster on virtual time and report convergence, dissemination,
+ * failure detection, false positives and bandwidth, with an SVG chart.
+ * @module
+ */
+import { writeFileSync } from 'node:fs';
+import { Simulator } from '../testing/simulator.js';
+import { renderChart } from './svg.js';
+
+/** Parsed `simulate` flags. */
+export interface SimulateArgs {
+  readonly nodes: number;
+  readonly loss: number;
+  readonly seed: number;
+  /** Nodes crashed for the detection measurement. */
+  readonly crashes: number;
+  readonly out: string;
+  readonly lifeguard: boolean;
+}
+
+/** Summary figures of one run. */
+export interface SimulateResult {
+  readonly convergedMs: number | undefined;
+  readonly updateAll999Ms: number | undefined;
+  readonly updateAllMs: number | undefined;
+  readonly detectionMs: readonly number[];
+  readonly falseFailures: number;
+  readonly bytesPerNodePerSec: number;
+  readonly packetsPerNodePerSec: number;
+  readonly simulatedMs: number;
+  readonly wallMs: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function progress(label: string, fraction: number): void {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round(fraction * width);
+  process.stderr.write(`\r${label.padEnd(22)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
+  if (fraction >= 1) process.stderr.write('\n');
+}
+
+/** Runs `fn` step by step over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
+function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): boolean {
+  const step = Math.max(100, totalMs / 50);
+  for (let t = 0; t < totalMs; t += step) {
+    progress(label, t / totalMs);
+    if (sim.runUntil(done, Math.min(step, totalMs - t))) {
+      progress(label, 1);
+      return true;
+    }
+  }
+  progress(label, 1);
+  return done();
+}
+
+/** Runs the standard scenario: staggered joins, one metadata update, then `crashes` crashes. */
+export function simulate(args: SimulateArgs): SimulateResult {
+  const wallStart = performance.now();
+  const n = args.nodes;
+  const sim = new Simulator({ seed: args.seed, network: { loss: args.loss }, lifeguard: args.lifeguard });
+  const names = Array.from({ length: n }, (_, i) => `n${i}`);
+  for (const name of names) sim.addNode(name);
+  for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
+
+  const aliveCount = (name: string): number => sim.core(name).members().filter((m) => m.state === 'alive').length;
+  let converged = false;
+  const convergedOk = runWithProgress(sim, 'joining', 300_000, () => (converged ||= sim.runningNames().every((x) => aliveCount(x) === n)));
+  const convergedMs = convergedOk ? sim.now : undefined;
+
+  // Dissemination of one update from n1.
+  const informed: [number, number][] = [[0, 1 / n]];
+  let informedCount = 1;
+  const updateStart = sim.now;
+  sim.onEvent((e) => {
+    if (e.event.type === 'update' && e.event.member.name === 'n1') {
+      informedCount++;
+      informed.push([(e.time - updateStart) / 1000, informedCount / n]);
+    }
+  });
+  sim.setMetadata('n1', { version: '2' });
+  runWithProgress(sim, 'disseminating', 120_000, () => informedCount >= n);
+  const times = informed.map(([t]) => t * 1000);
+  const updateAll999Ms = informedCount >= Math.ceil(0.999 * n) ? times[Math.ceil(0.999 * n) - 1] : undefined;
+  const updateAllMs = informedCount >= n ? times[n - 1] : undefined;
+
+  // Failure detection: crash some nodes, time until each survivor declares each dead.
+  const bytesBefore = sim.network.sent.bytes;
+  const packetsBefore = sim.network.sent.packets;
+  const steadyStart = sim.now;
+  sim.runFor(10_000);
+  const steadyMs = sim.now - steadyStart;
+  const bytesPerNodePerSec = (sim.network.sent.bytes - bytesBefore) / n / (steadyMs / 1000);
+  const packetsPerNodePerSec = (sim.network.sent.packets - packetsBefore) / n / (steadyMs / 1000);
+
+  const victims = names.slice(n - Math.min(args.crashes, n - 2));
+  const victimSet = new Set(victims);
+  const crashAt = sim.now;
+  for (const v of victims) sim.crash(v);
+  const detection: number[] = [];
+  sim.onEvent((e) => {
+    if (e.event.type === 'fail' && victimSet.has(e.event.member.name)) detection.push(e.time - crashAt);
+  });
+  const expected = victims.length * (n - victims.length);
+  runWithProgress(sim, 'detecting failures', 180_000, () => detection.length >= expected);
+  const healthy = new Set(names.filter((x) => !victimSet.has(x)));
+  const falseFailures = sim.log.filter((e) => e.event.type === 'fail' && healthy.has(e.event.member.name)).length;
+
+  detection.sort((a, b) => a - b);
+  const result: SimulateResult = {
+    convergedMs,
+    updateAll999Ms,
+    updateAllMs,
+    detectionMs: detection,
+    falseFailures,
+    bytesPerNodePerSec,
+    packetsPerNodePerSec,
+    simulatedMs: sim.now,
+    wallMs: performance.now() - wallStart,
+  };
+
+  const cdf = detection.map((d, i) => [d / 1000, (i + 1) / detection.length] as [number, number]);
+  const svg = renderChart(
+    [
+      { title: 'Dissemination of one update', xLabel: 'seconds after the update', yLabel: 'fraction of nodes informed', yMax: 1, series: [{ label: `N=${n}, loss ${args.loss}`, points: informed, color: '#1f77b4' }] },
+      { title: 'Failure detection', xLabel: 'seconds after the crash', yLabel: 'fraction of fail events (CDF)', yMax: 1, series: [{ label: `${victims.length} crash(es) × ${n - victims.length} observers`, points: cdf, color: '#d62728' }] },
+    ],
+    `hearsay simulate --nodes ${n} --loss ${args.loss} --seed ${args.seed}${args.lifeguard ? '' : ' --no-lifeguard'}`,
+  );
+  writeFileSync(args.out, svg);
+  return result;
+}
+
+/** Formats a result as the summary table the CLI prints. */
+export function formatResult(args: SimulateArgs, r: SimulateResult): string {
+  const ms = (v: number | undefined): string => (v === undefined ? 'not reached' : `${(v / 1000).toFixed(2)} s`);
+  const rows: [string, string][] = [
+    ['nodes', String(args.nodes)],
+    ['packet loss', `${(args.loss * 100).toFixed(1)} %`],
+    ['seed', String(args.seed)],
+    ['lifeguard', args.lifeguard ? 'on' : 'off'],
+    ['join → all see all (virtual)', ms(r.convergedMs)],
+    ['update → 99.9 % informed', ms(r.updateAll999Ms)],
+    ['update → 100 % informed', ms(r.updateAllMs)],
+    ['crash → fail, median', ms(quantile(r.detectionMs, 0.5))],
+    ['crash → fail, p99', ms(quantile(r.detectionMs, 0.99))],
+    ['crash → fail, last', ms(r.detectionMs.at(-1))],
+    ['false failures', String(r.falseFailures)],
+    ['bytes / node / s (steady)', r.bytesPerNodePerSec.toFixed(0)],
+    ['packets / node / s (steady)', r.packetsPerNodePerSec.toFixed(1)],
+    ['simulated time', `${(r.simulatedMs / 1000).toFixed(1)} s`],
+    ['wall time', `${(r.wallMs / 1000).toFixed(1)} s`],
+    ['speed (simulated s / wall s)', (r.simulatedMs / r.wallMs).toFixed(2)],
+    ['chart', args.out],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

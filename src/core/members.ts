@@ -1,0 +1,180 @@
+/**
+ * The member table: every node we know, in a randomized round-robin probe order.
+ *
+ * SWIM §4.3 probes members in a round-robin over a list that is shuffled on every wrap, which
+ * bounds the time to first detection; new members are inserted at a random position so a join
+ * burst does not push everyone's detection to the end of the round (memberlist `aliveNode`).
+ * @module
+ */
+import type { MemberSnapshot, MemberState } from '../events.js';
+import type { Random } from './random.js';
+
+/**
+ * One member as the core tracks it. Mutable, internal: the host only ever sees frozen
+ * `MemberSnapshot`s built from it.
+ */
+export interface MemberEntry {
+  readonly name: string;
+  /** Raw IP bytes as last accepted (4 or 16), compared byte for byte (reference §7.3). */
+  addr: Uint8Array;
+  port: number;
+  /** `host:port` derived from `addr`/`port`, cached because every send needs it. */
+  address: string;
+  /** Metadata bytes (empty for Go's nil). */
+  meta: Uint8Array;
+  /** Always 6 bytes [pmin, pmax, pcur, dmin, dmax, dcur]; zeros when never received. */
+  vsn: Uint8Array;
+  /** u32. */
+  incarnation: number;
+  state: MemberState;
+  /** `now` of the last state change; −∞ for an entry that was never alive (Go's zero time). */
+  stateChangeAt: number;
+  /** Cached snapshot; cleared on any change. */
+  snapshot: MemberSnapshot | undefined;
+}
+
+/** Member counts by state (self included). */
+export type StateCounts = Record<MemberState, number>;
+
+/**
+ * Name → entry map plus the probe list. Lookups are O(1); the probe list is rebuilt (reaped and
+ * shuffled) only when the probe index wraps.
+ */
+export class MemberTable {
+  private readonly byName = new Map<string, MemberEntry>();
+  private list: MemberEntry[] = [];
+  private probeIndex = 0;
+  private readonly counts: StateCounts = { alive: 0, suspect: 0, dead: 0, left: 0 };
+
+  /** The entry named `name`. */
+  get(name: string): MemberEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  /**
+   * Estimated cluster size `n`: every entry, including self, suspects, unreaped dead and left
+   * (reference §7.16). Feeds the retransmit limit, suspicion timeouts and push/pull scale.
+   */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Entries in probe order (the order memberlist sends them in a push/pull). */
+  entries(): readonly MemberEntry[] {
+    return this.list;
+  }
+
+  /** How many entries are in `state` (self included). */
+  count(state: MemberState): number {
+    return this.counts[state];
+  }
+
+  /**
+   * Adds a new entry at a random position: appended, then swapped with a random earlier slot
+   * (memberlist's `randomOffset` + swap, so the displaced member moves to the end).
+   */
+  add(entry: MemberEntry, random: Random): void {
+    const n = this.list.length;
+    this.byName.set(entry.name, entry);
+    this.counts[entry.state]++;
+    this.list.push(entry);
+    if (n > 0) {
+      const offset = random.int(n);
+      this.list[n] = this.list[offset]!;
+      this.list[offset] = entry;
+    }
+  }
+
+  /** Moves `entry` to `state` at `now`, keeping the counts right. Does not touch events. */
+  setState(entry: MemberEntry, state: MemberState, now: number): void {
+    if (entry.state !== state) {
+      this.counts[entry.state]--;
+      this.counts[state]++;
+      entry.state = state;
+      entry.stateChangeAt = now;
+    }
+    entry.snapshot = undefined;
+  }
+
+  /**
+   * The next member to probe, memberlist's `probe()` walk: advance the index, skipping self, dead
+   * and left (suspects *are* probed); on wrap, {@link reset} and start over; give up after one
+   * full pass without a candidate.
+   * @param reapAfterMs `gossipToTheDeadMs`: dead and left entries older than this are removed on wrap.
+   * @param onReap called for each removed entry.
+   */
+  nextProbeTarget(now: number, selfName: string, reapAfterMs: number, random: Random, onReap?: (e: MemberEntry) => void): MemberEntry | undefined {
+    let numCheck = 0;
+    for (;;) {
+      if (numCheck >= this.list.length) return undefined;
+      if (this.probeIndex >= this.list.length) {
+        this.reset(now, reapAfterMs, random, onReap);
+        this.probeIndex = 0;
+        numCheck++;
+        continue;
+      }
+      const e = this.list[this.probeIndex++]!;
+      if (e.name === selfName || e.state === 'dead' || e.state === 'left') {
+        numCheck++;
+        continue;
+      }
+      return e;
+    }
+  }
+
+  /**
+   * memberlist `resetNodes`: removes dead entries older than `reapAfterMs` — and left ones too
+   * (memberlist ≥ 0.3.1; v0.2.2 kept left members forever, #253) — then shuffles the list.
+   */
+  reset(now: number, reapAfterMs: number, random: Random, onReap?: (e: MemberEntry) => void): void {
+    const kept: MemberEntry[] = [];
+    for (const e of this.list) {
+      if ((e.state === 'dead' || e.state === 'left') && now - e.stateChangeAt > reapAfterMs) {
+        this.byName.delete(e.name);
+        this.counts[e.state]--;
+        onReap?.(e);
+      } else {
+        kept.push(e);
+      }
+    }
+    // Fisher–Yates, as Go's shuffleNodes.
+    for (let i = kept.length - 1; i > 0; i--) {
+      const j = random.int(i + 1);
+      const t = kept[i]!;
+      kept[i] = kept[j]!;
+      kept[j] = t;
+    }
+    this.list = kept;
+  }
+
+  /**
+   * Up to `k` distinct random entries for which `exclude` is false (memberlist `kRandomNodes`).
+   * Small tables are searched exhaustively (a partial shuffle over the candidates, as memberlist
+   * v0.6 does for small clusters); large ones by rejection sampling bounded at 3n tries, O(k)
+   * expected, so a big table costs nothing per gossip round.
+   */
+  kRandom(k: number, random: Random, exclude: (e: MemberEntry) => boolean): MemberEntry[] {
+    const n = this.list.length;
+    const out: MemberEntry[] = [];
+    if (k <= 0 || n === 0) return out;
+    if (n <= 3 * k + 8) {
+      const candidates: MemberEntry[] = [];
+      for (const e of this.list) if (!exclude(e)) candidates.push(e);
+      for (let i = 0; i < candidates.length && out.length < k; i++) {
+        const j = i + random.int(candidates.length - i);
+        const t = candidates[j]!;
+        candidates[j] = candidates[i]!;
+        candidates[i] = t;
+        out.push(t);
+      }
+      return out;
+    }
+    outer: for (let i = 0; i < 3 * n && out.length < k; i++) {
+      const e = this.list[random.int(n)]!;
+      if (exclude(e)) continue;
+      for (const o of out) if (o === e) continue outer;
+      out.push(e);
+    }
+    return out;
+  }
+}

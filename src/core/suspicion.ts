@@ -1,0 +1,119 @@
+/**
+ * Lifeguard dynamic suspicion (Lifeguard §IV-B; memberlist `suspicion.go`, `util.go`).
+ *
+ * A suspicion starts long (`max`) and shrinks towards `min` as independent peers confirm it, so a
+ * lone slow accuser cannot kill a healthy node quickly, while a widely observed failure is
+ * declared fast. The math lives in pure functions, as in memberlist.
+ * @module
+ */
+
+/** Timeouts for one suspicion in a cluster of estimated size `n` (reference §5 "Suspicion"). */
+export interface SuspicionTimeouts {
+  /** Floor of the timeout, ms: reached once `k` confirmations are in. */
+  readonly minMs: number;
+  /** Starting timeout, ms, when confirmations are expected (`k ≥ 1`). */
+  readonly maxMs: number;
+  /** Independent confirmations expected; 0 means "start at `minMs` and ignore confirmations". */
+  readonly k: number;
+}
+
+/** The options {@link suspicionTimeouts} reads. */
+export interface SuspicionOptions {
+  readonly suspicionMult: number;
+  readonly suspicionMaxTimeoutMult: number;
+  readonly probeIntervalMs: number;
+}
+
+/**
+ * memberlist `suspicionTimeout` plus the `k` rule of `suspectNode`, exactly:
+ * - `k = suspicionMult − 2`, and `k = 0` when `n − 2 < k` (n minus ourselves and the suspect);
+ * - `min = suspicionMult × max(1, log10(max(1, n))) × probeIntervalMs`. Go truncates
+ *   `nodeScale × 1000` to an integer before multiplying (`time.Duration(nodeScale*1000)`), and so
+ *   do we; the result is rounded to whole ms (Go keeps ns; the difference is < 1 ms).
+ *   The config comment says log(N+1) but the code uses log10(n), never below 1×;
+ * - `max = suspicionMaxTimeoutMult × min`.
+ *
+ * Examples: LAN (mult 4, interval 1 s) with n ≤ 3 → k = 0, min 4000; n = 100 → min 8000, max 48000, k = 2.
+ * @param n estimated cluster size: every table entry including self, suspects, unreaped dead and left.
+ */
+export function suspicionTimeouts(n: number, opts: SuspicionOptions): SuspicionTimeouts {
+  let k = opts.suspicionMult - 2;
+  if (n - 2 < k) k = 0;
+  const nodeScale = Math.max(1, Math.log10(Math.max(1, n)));
+  const scaled = Math.trunc(nodeScale * 1000);
+  const minMs = Math.round((opts.suspicionMult * scaled * opts.probeIntervalMs) / 1000);
+  return { minMs, maxMs: opts.suspicionMaxTimeoutMult * minMs, k: Math.max(0, k) };
+}
+
+/** Go's `time.Duration.Seconds()` for a whole-ms duration: `sec + nsec/1e9`, rounded the same way. */
+function goSeconds(ms: number): number {
+  const sec = Math.trunc(ms / 1000);
+  const nsec = (ms - sec * 1000) * 1e6;
+  return sec + nsec / 1e9;
+}
+
+/**
+ * memberlist `remainingSuspicionTime`: the timeout after `confirmations` independent
+ * confirmations, minus the time already spent.
+ *
+ * `timeout = floor(1000 × (max − (ln(c+1) / ln(k+1)) × (max − min)))` ms (computed in seconds as Go
+ * does), never below `min`; the result is `timeout − elapsedMs` and may be ≤ 0, meaning "fire now".
+ * Only meaningful for k ≥ 1 (with k = 0 confirmations are never accepted).
+ */
+export function remainingSuspicionMs(confirmations: number, k: number, elapsedMs: number, minMs: number, maxMs: number): number {
+  const frac = Math.log(confirmations + 1) / Math.log(k + 1);
+  const maxS = goSeconds(maxMs);
+  const raw = maxS - frac * (maxS - goSeconds(minMs));
+  let timeout = Math.floor(1000 * raw);
+  if (!(timeout >= minMs)) timeout = minMs; // also catches NaN
+  return timeout - elapsedMs;
+}
+
+/**
+ * One running suspicion of one member: the accuser, the independent confirmations so far (at
+ * most `k`, so a peer flooding suspects cannot grow it), and the generation token of its timer.
+ */
+export class Suspicion {
+  /** Peers whose word already counted (the accuser plus at most `k` confirmers). */
+  private readonly seen = new Set<string>();
+  private confirmed = 0;
+
+  /**
+   * @param accuser who raised the suspicion; never counts as a confirmation.
+   * @param startedAt `now` when the member became suspect (also its `stateChangeAt`).
+   * @param token generation token of the pending `suspicion-timeout` timer.
+   */
+  constructor(
+    readonly accuser: string,
+    readonly k: number,
+    readonly minMs: number,
+    readonly maxMs: number,
+    readonly startedAt: number,
+    public token: number,
+  ) {
+    this.seen.add(accuser);
+  }
+
+  /** Independent confirmations received, ≤ k. */
+  get confirmations(): number {
+    return this.confirmed;
+  }
+
+  /** The first timeout: `max` when confirmations are expected, else `min`. */
+  get initialTimeoutMs(): number {
+    return this.k < 1 ? this.minMs : this.maxMs;
+  }
+
+  /**
+   * Registers `from`'s agreement. Ignores the accuser, repeats, and anything past `k`.
+   * @returns the new remaining time in ms (≤ 0 means "now") if this was new information, which
+   *   the caller re-gossips and reschedules; `undefined` if it changed nothing.
+   */
+  confirm(from: string, now: number): number | undefined {
+    if (this.confirmed >= this.k) return undefined;
+    if (this.seen.has(from)) return undefined;
+    this.seen.add(from);
+    this.confirmed++;
+    return remainingSuspicionMs(this.confirmed, this.k, now - this.startedAt, this.minMs, this.maxMs);
+  }
+}
