@@ -44,12 +44,12 @@ function progress(label: string, fraction: number): void {
   if (fraction >= 1) process.stderr.write('\n');
 }
 
-/** Runs `fn` step by step over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
+/** Runs the simulator step by step over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
 function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): boolean {
   const step = Math.max(100, totalMs / 50);
   for (let t = 0; t < totalMs; t += step) {
     progress(label, t / totalMs);
-    if (sim.runUntil(done, Math.min(step, totalMs - t))) {
+    if (sim.runUntil(done, Math.min(step, totalMs - t), 10)) {
       progress(label, 1);
       return true;
     }
@@ -67,9 +67,7 @@ export function simulate(args: SimulateArgs): SimulateResult {
   for (const name of names) sim.addNode(name);
   for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
 
-  const aliveCount = (name: string): number => sim.core(name).members().filter((m) => m.state === 'alive').length;
-  let converged = false;
-  const convergedOk = runWithProgress(sim, 'joining', 300_000, () => (converged ||= sim.runningNames().every((x) => aliveCount(x) === n)));
+  const convergedOk = runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n));
   const convergedMs = convergedOk ? sim.now : undefined;
 
   // Dissemination of one update from n1.

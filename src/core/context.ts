@@ -17,6 +17,7 @@ import type { GossipMessage, PacketMessage, PingMessage } from '../wire/messages
 import { Awareness } from './awareness.js';
 import { TransmitLimitedQueue } from './broadcasts.js';
 import type { Effects } from './effects.js';
+import { FailedMembers } from './reconnect.js';
 import { MemberTable, type MemberEntry } from './members.js';
 import type { Random } from './random.js';
 import { snapshotOf } from './snapshot.js';
@@ -92,12 +93,18 @@ export interface RelayHandler {
 }
 
 /** A stream exchange the core asked the driver for. */
-export type PendingStream = { readonly kind: 'ping'; readonly seqNo: number } | { readonly kind: 'push-pull' };
+export type PendingStream =
+  | { readonly kind: 'ping'; readonly seqNo: number }
+  | { readonly kind: 'push-pull' }
+  /** A push/pull with a member we consider failed; `followUp` = send a second one if it answers (see reconnect.ts). */
+  | { readonly kind: 'reconnect'; readonly address: string; readonly followUp: boolean };
 
 /** The core's whole state. Fields are internal to src/core. */
 export class CoreContext {
   /** Every known member, self included. */
   readonly members = new MemberTable();
+  /** Reaped failed members we still try to reconnect to (partition healing). */
+  readonly failed = new FailedMembers();
   /** Membership gossip (alive/suspect/dead), one entry per member name. */
   readonly broadcasts: TransmitLimitedQueue;
   /** User gossip, at most {@link MAX_USER_BROADCASTS}. */

@@ -28,7 +28,7 @@ import {
   onRelayTimeout,
   scheduleProbeTick,
 } from './probe.js';
-import { handlePushPullRequest, localState, mergeRemoteState, onPushPullResult, onPushPullTick, pushPullScale, schedulePushPullTick } from './push-pull.js';
+import { handlePushPullRequest, localState, mergeRemoteState, onPushPullResult, onReconnectResult, onPushPullTick, pushPullScale, schedulePushPullTick } from './push-pull.js';
 import type { Random } from './random.js';
 import { snapshotOf } from './snapshot.js';
 import { deferIfStalled, noteStall } from './stall.js';
@@ -214,6 +214,7 @@ export class Core {
     ctx.streams.delete(id);
     try {
       if (pending.kind === 'ping') onFallbackResult(ctx, now, fx, pending.seqNo, result);
+      else if (pending.kind === 'reconnect') onReconnectResult(ctx, now, fx, pending.address, pending.followUp, result);
       else onPushPullResult(ctx, now, fx, result);
     } catch (error) {
       ctx.drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');

@@ -55,6 +55,7 @@ function startProbe(ctx: CoreContext, now: number, fx: Effects): void {
   const cfg = ctx.config;
   const target = ctx.members.nextProbeTarget(now, cfg.name, cfg.gossipToTheDeadMs, ctx.random, (e) => {
     fx.log('debug', { node: e.name, state: e.state }, 'reaped member');
+    ctx.failed.remember(e, now);
   });
   if (target === undefined) return;
   const intervalMs = ctx.awareness.scale(cfg.probeIntervalMs);

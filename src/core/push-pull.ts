@@ -143,9 +143,28 @@ export function onPushPullTick(ctx: CoreContext, now: number, fx: Effects, timer
   const next: PushPullTickTimer = { type: 'push-pull-tick', token: timer.token, dueAt: now + interval };
   fx.schedule(next, interval);
   const [peer] = ctx.members.kRandom(1, ctx.random, (e) => e.name === cfg.name || e.state !== 'alive');
-  if (peer === undefined) return;
-  const id = ctx.registerStream({ kind: 'push-pull' });
-  fx.stream(peer.address, id, localState(ctx, false), cfg.tcpTimeoutMs);
+  if (peer !== undefined) {
+    const id = ctx.registerStream({ kind: 'push-pull' });
+    fx.stream(peer.address, id, localState(ctx, false), cfg.tcpTimeoutMs);
+  }
+  const failed = ctx.failed.pick(now, ctx.members.entries(), (name) => ctx.members.get(name) !== undefined, ctx.members.count('alive'), ctx.random);
+  if (failed !== undefined) reconnect(ctx, fx, failed.address, true);
+}
+
+/** A push/pull with a member we consider failed (see reconnect.ts). */
+function reconnect(ctx: CoreContext, fx: Effects, address: string, followUp: boolean): void {
+  const id = ctx.registerStream({ kind: 'reconnect', address, followUp });
+  fx.stream(address, id, localState(ctx, false), ctx.config.tcpTimeoutMs);
+}
+
+/** The reply to a reconnect attempt: merge it, and if the member answered the first time, exchange once more to carry both sides' refutations across. */
+export function onReconnectResult(ctx: CoreContext, now: number, fx: Effects, address: string, followUp: boolean, result: StreamMessage | Error): void {
+  const answered = !(result instanceof Error) && result.type === 'push-pull';
+  onPushPullResult(ctx, now, fx, result);
+  if (answered) {
+    fx.log('debug', { address }, 'reconnected to a member considered failed');
+    if (followUp && !ctx.leaving) reconnect(ctx, fx, address, false);
+  }
 }
 
 /** The reply to our periodic push/pull: merge it. */

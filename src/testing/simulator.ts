@@ -238,20 +238,34 @@ export class Simulator {
     this.runUntil(() => false, ms);
   }
 
-  /** Advances until `done()` holds (checked after each step) or `maxMs` passes; returns whether it held. */
-  runUntil(done: () => boolean, maxMs: number): boolean {
+  /**
+   * Advances until `done()` holds or `maxMs` passes; returns whether it held. `done` is checked
+   * after every step, or — when `checkEveryMs` > 0 — at most once per that much virtual time, for
+   * predicates too costly to run after each of millions of steps.
+   */
+  runUntil(done: () => boolean, maxMs: number, checkEveryMs = 0): boolean {
     const until = this.now + maxMs;
     if (done()) return true;
+    let nextCheck = this.now + checkEveryMs;
     for (;;) {
       const top = this.queue.peek();
       if (top === undefined || top.due > until) break;
       this.queue.pop();
       this.now = top.due;
       this.dispatch(top.value);
-      if (done()) return true;
+      if (this.now >= nextCheck) {
+        if (done()) return true;
+        nextCheck = this.now + checkEveryMs;
+      }
     }
     this.now = until;
     return done();
+  }
+
+  /** Whether every running node counts exactly `n` live members (alive or suspect, itself included). O(nodes). */
+  allSee(n: number): boolean {
+    for (const node of this.nodes.values()) if (node.running && node.core.size !== n) return false;
+    return true;
   }
 
   /** Subscribes to the event log as it grows. */

@@ -6,7 +6,7 @@ export function convergedCluster(n: number, options: SimulatorOptions, maxMs = 1
   for (let i = 0; i < n; i++) sim.addNode(`n${i}`);
   // Stagger joins over a second, as real services start.
   for (let i = 1; i < n; i++) sim.at(sim.now + (i * 1000) / n, () => sim.join(`n${i}`, 'n0'));
-  const ok = sim.runUntil(() => allSee(sim, n), maxMs);
+  const ok = sim.runUntil(() => sim.allSee(n) && allSee(sim, n), maxMs, 10);
   if (!ok) throw new Error(`cluster of ${n} did not converge within ${maxMs} ms (virtual)`);
   return sim;
 }
