@@ -69,6 +69,11 @@ export class SimNetwork {
     else this.inboundLoss.set(address, rate);
   }
 
+  /** Whether everything arriving at `address` is dropped (inbound loss 1): then streams cannot reach it either. */
+  isolated(address: string): boolean {
+    return (this.inboundLoss.get(address) ?? 0) >= 1;
+  }
+
   /** Whether `from` can reach `to` at all (partitions only; loss is per packet). */
   connected(from: string, to: string): boolean {
     if (!this.groups) return true;

@@ -11,12 +11,13 @@
 import { Core, type CoreConfig } from '../core/core.js';
 import type { CoreEvent, Effects } from '../core/effects.js';
 import { seededRandom, type Random } from '../core/random.js';
+import { TransmitLimitedQueue } from '../core/broadcasts.js';
 import type { Timer } from '../core/timers.js';
 import type { MemberSnapshot } from '../events.js';
 import { encodeMetadata } from '../metadata.js';
 import { DEFAULT_WIRE_LIMITS, lan, type Metadata, type ProtocolOptions } from '../options.js';
 import { TimerHeap } from '../runtime/timer-heap.js';
-import type { PushPullMessage, StreamMessage } from '../wire/messages.js';
+import { NodeStateNumber, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import { decodePayload } from '../wire/packet.js';
 import { SimNetwork, type LinkFaults } from './sim-network.js';
 
@@ -33,6 +34,11 @@ export interface SimulatorOptions {
    * timeout (no confirmation decay), no stall handling; for the comparison that shows it matters.
    */
   readonly lifeguard?: boolean;
+  /**
+   * Keep every core event in {@link Simulator.log} (default true). Long churn runs turn it off and
+   * watch events through {@link Simulator.onEvent} instead, so the log cannot grow without bound.
+   */
+  readonly recordLog?: boolean;
 }
 
 /** One entry of the simulator's event log. */
@@ -115,6 +121,8 @@ export class Simulator {
   private nextAddress = 1;
   private nextJoinId = -1;
   private listeners: ((entry: SimLogEntry) => void)[] = [];
+  /** Events are dropped, not logged (during {@link bootstrapConverged}). */
+  private muted = false;
 
   constructor(readonly options: SimulatorOptions) {
     this.random = seededRandom(options.seed);
@@ -179,6 +187,54 @@ export class Simulator {
     this.routeStream(node, target.address, id, node.core.localState(true), this.protocol.tcpTimeoutMs, true);
   }
 
+  /**
+   * Fast bootstrap: puts the named nodes (default: every running node) straight into the state a
+   * cluster of them settles into after a join storm, without simulating the storm. For
+   * steady-state measurements at large N, where 1,000 staggered joins take minutes of wall time.
+   *
+   * What each node gets is what the protocol itself would have produced:
+   * 1. Membership: one push/pull message listing every named node's own entry, exactly as that
+   *    node would send it (name, address, incarnation, metadata, versions: from its own
+   *    `localState`), merged with `mergeRemoteState` — the call a join makes with the seed's
+   *    reply. So every core inserts the members at random probe-order positions, creates their
+   *    entries (and member snapshots, for its `join` events) and queues one alive re-broadcast per
+   *    member, as after a real join.
+   * 2. Gossip drained: each core's membership broadcast queue is then emptied through the queue's
+   *    own selection, every message counted as sent its `retransmitLimit` times — where a real
+   *    cluster is once gossip has finished spreading the joins (a minute or so at N = 1,000).
+   *
+   * Not reproduced: the join traffic (no packets, no counters), health-score bumps from probes
+   * lost in the storm, and probe-list shuffles from wraps. Timers are untouched: each node keeps
+   * the random probe, gossip and push/pull staggers it got in `addNode` (the first push/pull comes
+   * 30–60 s after that, as with joins). The `join` events go neither to `log` nor to listeners.
+   * Virtual time does not advance.
+   */
+  bootstrapConverged(names: readonly string[] = this.runningNames()): void {
+    const nodes = names.map((name) => this.get(name));
+    const entries: PushNodeState[] = [];
+    for (const node of nodes) {
+      if (!node.running) throw new Error(`node ${node.name} is not running`);
+      const self = node.core.localState(false).nodes.find((e) => e.name === node.name);
+      if (self === undefined || self.state !== NodeStateNumber.alive) throw new Error(`node ${node.name} is not alive in its own table`);
+      entries.push(self);
+    }
+    const message: PushPullMessage = { type: 'push-pull', join: false, nodes: entries, userState: new Uint8Array(0) };
+    const mute = this.muted;
+    this.muted = true;
+    try {
+      for (const node of nodes) {
+        const err = node.core.mergeRemoteState(this.now, message, node);
+        if (err !== undefined) throw err;
+        const ctx = (node.core as unknown as { ctx?: { broadcasts: TransmitLimitedQueue; config: { retransmitMult: number } } }).ctx;
+        if (!(ctx?.broadcasts instanceof TransmitLimitedQueue)) throw new Error('bootstrapConverged: Core internals changed (ctx.broadcasts)');
+        // Gossip has finished: an empty queue (none of these carry a completion id to report).
+        ctx.broadcasts = new TransmitLimitedQueue(ctx.config.retransmitMult);
+      }
+    } finally {
+      this.muted = mute;
+    }
+  }
+
   /** Gracefully leaves: the node gossips its own death (peers record a leave) and keeps answering until crashed or shut down. */
   leave(name: string): void {
     const node = this.get(name);
@@ -203,6 +259,14 @@ export class Simulator {
     node.running = false;
     node.gen++;
     node.held = [];
+  }
+
+  /** Crashes a node and forgets it entirely (churn: its name is never used again). */
+  remove(name: string): void {
+    const node = this.get(name);
+    this.crash(name);
+    this.nodes.delete(name);
+    if (this.byAddress.get(node.address) === node) this.byAddress.delete(node.address);
   }
 
   /** Restarts a crashed (or running) node under the same name with fresh state (incarnation starts over), optionally at a new address, and joins it through `seed`. */
@@ -297,8 +361,9 @@ export class Simulator {
 
   /** @internal */
   record(node: SimNode, event: CoreEvent): void {
+    if (this.muted) return;
     const entry = { time: this.now, node: node.name, event };
-    this.log.push(entry);
+    if (this.options.recordLog !== false) this.log.push(entry);
     for (const l of this.listeners) l(entry);
   }
 
@@ -320,7 +385,10 @@ export class Simulator {
   /** @internal */
   routeStream(from: SimNode, to: string, id: number, request: StreamMessage, timeoutMs: number, join: boolean): void {
     const dest = this.byAddress.get(to);
-    const reachable = dest !== undefined && dest.running && this.network.connected(from.address, to) && this.network.connected(to, from.address);
+    // Streams ride TCP, which retransmits through partial loss; only a cut link (partition, or a
+    // member whose inbound traffic is dropped entirely) stops them.
+    const reachable =
+      dest !== undefined && dest.running && this.network.connected(from.address, to) && this.network.connected(to, from.address) && !this.network.isolated(to) && !this.network.isolated(from.address);
     if (!reachable) {
       this.queue.push(this.now + timeoutMs, { kind: 'stream-out', node: from, gen: from.gen, id, result: new Error(`stream to ${to} timed out`), join });
       return;

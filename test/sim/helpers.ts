@@ -21,7 +21,10 @@ export function eventsAbout(sim: Simulator, type: string, member: string): { tim
   return sim.log.filter((e) => e.event.type === type && 'member' in e.event && e.event.member.name === member).map((e) => ({ time: e.time, node: e.node }));
 }
 
-/** Count of `fail` events across all nodes about any member in `healthy`. */
-export function falseFailures(sim: Simulator, healthy: ReadonlySet<string>): number {
-  return sim.log.filter((e) => e.event.type === 'fail' && healthy.has(e.event.member.name)).length;
+/**
+ * Count of `fail` events about any member in `healthy`, emitted by any node — or only by the
+ * nodes in `observers` when given (e.g. to leave out a cut-off node's own local view).
+ */
+export function falseFailures(sim: Simulator, healthy: ReadonlySet<string>, observers?: ReadonlySet<string>): number {
+  return sim.log.filter((e) => e.event.type === 'fail' && healthy.has(e.event.member.name) && (observers === undefined || observers.has(e.node))).length;
 }
