@@ -15,7 +15,7 @@
  * @module
  */
 import type { Core } from '../core/core.js';
-import type { CoreEvent, CoreLogLevel, Effects } from '../core/effects.js';
+import { AccumulatingEffects, type CoreEvent, type CoreLogLevel, type Effects } from '../core/effects.js';
 import type { Timer } from '../core/timers.js';
 import type { Logger, Metrics } from '../observability.js';
 import { METRIC } from '../observability.js';
@@ -47,35 +47,24 @@ export interface DriverConfig {
   readonly onFatal: (error: Error) => void;
 }
 
-/** Effects collected during one step, drained afterwards in a fixed order. */
-class StepEffects implements Effects {
-  readonly sends: { to: string; payload: Uint8Array; crc: boolean }[] = [];
-  readonly streams: { to: string; id: number; request: StreamMessage; timeoutMs: number }[] = [];
-  readonly schedules: { timer: Timer; afterMs: number }[] = [];
-  readonly events: CoreEvent[] = [];
+/**
+ * Effects collected during one step and drained afterwards in a fixed order. Logs and metrics
+ * are not queued: they go straight to the host's hooks, which have no ordering contract.
+ */
+class StepEffects extends AccumulatingEffects {
   constructor(
     private readonly logger: Logger,
-    private readonly metrics: Metrics,
-  ) {}
-  send(to: string, payload: Uint8Array, crc: boolean): void {
-    this.sends.push({ to, payload, crc });
+    private readonly metricSink: Metrics,
+  ) {
+    super({ logs: false, metrics: false });
   }
-  stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
-    this.streams.push({ to, id, request, timeoutMs });
-  }
-  schedule(timer: Timer, afterMs: number): void {
-    this.schedules.push({ timer, afterMs });
-  }
-  emit(event: CoreEvent): void {
-    this.events.push(event);
-  }
-  log(_level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void {
+  override log(_level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void {
     this.logger.debug(fields, msg);
   }
-  metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void {
-    if (kind === 'increment') this.metrics.increment(name, value, labels);
-    else if (kind === 'gauge') this.metrics.gauge(name, value, labels);
-    else this.metrics.observe(name, value, labels);
+  override metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void {
+    if (kind === 'increment') this.metricSink.increment(name, value, labels);
+    else if (kind === 'gauge') this.metricSink.gauge(name, value, labels);
+    else this.metricSink.observe(name, value, labels);
   }
 }
 
