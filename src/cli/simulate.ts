@@ -4,6 +4,7 @@
  * @module
  */
 import { writeFileSync } from 'node:fs';
+import { CrashDetection, FalseFailures, quantile, runReporting, trafficRate, trafficSample, UpdateSpread } from '../testing/observer.js';
 import { Simulator } from '../testing/simulator.js';
 import { renderChart } from './svg.js';
 
@@ -31,11 +32,6 @@ export interface SimulateResult {
   readonly wallMs: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 function progress(label: string, fraction: number): void {
   if (!process.stderr.isTTY) return;
   const width = 30;
@@ -44,18 +40,9 @@ function progress(label: string, fraction: number): void {
   if (fraction >= 1) process.stderr.write('\n');
 }
 
-/** Runs the simulator step by step over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
+/** Runs the simulator over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
 function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): boolean {
-  const step = Math.max(100, totalMs / 50);
-  for (let t = 0; t < totalMs; t += step) {
-    progress(label, t / totalMs);
-    if (sim.runUntil(done, Math.min(step, totalMs - t), 10)) {
-      progress(label, 1);
-      return true;
-    }
-  }
-  progress(label, 1);
-  return done();
+  return runReporting(sim, totalMs, done, (f) => progress(label, f));
 }
 
 /** Runs the standard scenario: staggered joins, one metadata update, then `crashes` crashes. */
@@ -70,45 +57,35 @@ export function simulate(args: SimulateArgs): SimulateResult {
   const convergedOk = runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n));
   const convergedMs = convergedOk ? sim.now : undefined;
 
-  // Dissemination of one update from n1.
-  const informed: [number, number][] = [[0, 1 / n]];
-  let informedCount = 1;
-  const updateStart = sim.now;
-  sim.onEvent((e) => {
-    if (e.event.type === 'update' && e.event.member.name === 'n1') {
-      informedCount++;
-      informed.push([(e.time - updateStart) / 1000, informedCount / n]);
-    }
-  });
-  sim.setMetadata('n1', { version: '2' });
-  runWithProgress(sim, 'disseminating', 120_000, () => informedCount >= n);
-  const times = informed.map(([t]) => t * 1000);
-  const updateAll999Ms = informedCount >= Math.ceil(0.999 * n) ? times[Math.ceil(0.999 * n) - 1] : undefined;
-  const updateAllMs = informedCount >= n ? times[n - 1] : undefined;
-
-  // Failure detection: crash some nodes, time until each survivor declares each dead.
-  const bytesBefore = sim.network.sent.bytes;
-  const packetsBefore = sim.network.sent.packets;
-  const steadyStart = sim.now;
-  sim.runFor(10_000);
-  const steadyMs = sim.now - steadyStart;
-  const bytesPerNodePerSec = (sim.network.sent.bytes - bytesBefore) / n / (steadyMs / 1000);
-  const packetsPerNodePerSec = (sim.network.sent.packets - packetsBefore) / n / (steadyMs / 1000);
-
+  // False failures: fails about members never crashed, from convergence on.
   const victims = names.slice(n - Math.min(args.crashes, n - 2));
   const victimSet = new Set(victims);
-  const crashAt = sim.now;
-  for (const v of victims) sim.crash(v);
-  const detection: number[] = [];
-  sim.onEvent((e) => {
-    if (e.event.type === 'fail' && victimSet.has(e.event.member.name)) detection.push(e.time - crashAt);
-  });
-  const expected = victims.length * (n - victims.length);
-  runWithProgress(sim, 'detecting failures', 180_000, () => detection.length >= expected);
-  const healthy = new Set(names.filter((x) => !victimSet.has(x)));
-  const falseFailures = sim.log.filter((e) => e.event.type === 'fail' && healthy.has(e.event.member.name)).length;
+  const falseWatch = new FalseFailures(sim, { healthy: names.filter((x) => !victimSet.has(x)) });
 
-  detection.sort((a, b) => a - b);
+  // Dissemination of one update from n1.
+  const spread = new UpdateSpread(sim, 'n1', n);
+  sim.setMetadata('n1', { version: '2' });
+  runWithProgress(sim, 'disseminating', 120_000, () => spread.done());
+  spread.stop();
+  const informed = spread.times.map((t, i) => [t / 1000, (i + 1) / n] as [number, number]);
+  const updateAll999Ms = spread.timeTo(0.999);
+  const updateAllMs = spread.timeTo(1);
+
+  // Steady-state traffic over 10 s (datagrams and push/pull streams).
+  const before = trafficSample(sim);
+  sim.runFor(10_000);
+  const rate = trafficRate(before, trafficSample(sim), n);
+  const bytesPerNodePerSec = rate.bytesPerNodePerSec;
+  const packetsPerNodePerSec = rate.packetsPerNodePerSec;
+
+  // Failure detection: crash some nodes, time until each survivor declares each dead.
+  const crashes = new CrashDetection(sim, victims);
+  runWithProgress(sim, 'detecting failures', 180_000, () => crashes.done());
+  crashes.stop();
+  falseWatch.stop();
+  const detection = crashes.allFailDelays();
+  const falseFailures = falseWatch.fails.healthy!;
+
   const result: SimulateResult = {
     convergedMs,
     updateAll999Ms,

@@ -121,6 +121,15 @@ export class Simulator {
   private nextAddress = 1;
   private nextJoinId = -1;
   private listeners: ((entry: SimLogEntry) => void)[] = [];
+  /**
+   * What the core is handling while it emits an event (read it in an `onEvent` listener): a due
+   * `timer`, a `packet` (gossip, probes), an inbound stream (`stream-in`: a push/pull served) or a
+   * stream result (`stream-out`: the reply to our push/pull or join); `undefined` for host calls.
+   */
+  get input(): 'timer' | 'packet' | 'stream-in' | 'stream-out' | undefined {
+    return this.handling;
+  }
+  private handling: 'timer' | 'packet' | 'stream-in' | 'stream-out' | undefined;
   /** Events are dropped, not logged (during {@link bootstrapConverged}). */
   private muted = false;
 
@@ -332,9 +341,12 @@ export class Simulator {
     return true;
   }
 
-  /** Subscribes to the event log as it grows. */
-  onEvent(listener: (entry: SimLogEntry) => void): void {
+  /** Subscribes to the event log as it grows. Returns the unsubscribe function. */
+  onEvent(listener: (entry: SimLogEntry) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /** A node's view: every member it knows. */
@@ -393,7 +405,7 @@ export class Simulator {
       this.queue.push(this.now + timeoutMs, { kind: 'stream-out', node: from, gen: from.gen, id, result: new Error(`stream to ${to} timed out`), join });
       return;
     }
-    this.network.countStream(request);
+    this.network.countStream(request, from.address);
     this.queue.push(this.now + this.network.latency(), { kind: 'stream-in', node: dest, gen: dest.gen, from, fromGen: from.gen, id, request, join });
   }
 
@@ -413,6 +425,15 @@ export class Simulator {
   }
 
   private handle(node: SimNode, entry: Exclude<QueueEntry, { kind: 'action' }>): void {
+    this.handling = entry.kind;
+    try {
+      this.handleInput(node, entry);
+    } finally {
+      this.handling = undefined;
+    }
+  }
+
+  private handleInput(node: SimNode, entry: Exclude<QueueEntry, { kind: 'action' }>): void {
     const core = node.core;
     switch (entry.kind) {
       case 'timer': {
@@ -432,7 +453,7 @@ export class Simulator {
         const from = entry.from;
         const back = this.network.connected(node.address, from.address);
         const result: StreamMessage | Error = reply ?? new Error('no reply');
-        if (reply) this.network.countStream(reply);
+        if (reply) this.network.countStream(reply, node.address);
         this.queue.push(this.now + (back ? this.network.latency() : this.protocol.tcpTimeoutMs), {
           kind: 'stream-out', node: from, gen: entry.fromGen, id: entry.id, result: back ? result : new Error('reply lost'), join: entry.join,
         });
@@ -459,7 +480,9 @@ export class Simulator {
     const timers = held.filter((e): e is Extract<QueueEntry, { kind: 'timer' }> => e.kind === 'timer').sort((a, b) => a.due - b.due);
     const firstLate = timers[0] ? this.now - timers[0].due : 0;
     if (this.lifeguard && firstLate > this.stallThresholdMs) node.core.noteStall(this.now, firstLate, node);
+    this.handling = 'timer';
     for (const t of timers) if (node.gen === gen) node.core.handleTimer(this.now, t.timer, node);
+    this.handling = undefined;
     for (const e of held) if (e.kind !== 'timer' && e.kind !== 'action' && node.gen === gen) this.handle(node, e);
   }
 }

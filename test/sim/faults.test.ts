@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { pushPullScale } from '../../src/core/push-pull.js';
-import type { Simulator } from '../../src/testing/simulator.js';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
-import { seededRandom } from '../../src/core/random.js';
+import { pauseRepeatedly } from '../../src/testing/observer.js';
 import { convergedCluster, falseFailures } from './helpers.js';
 
 const SEEDS = testSeeds([11, 12]);
 const N = 100;
-
-/** Pauses `names` over and over: frozen 2–5 s, then running 0.2–2 s (a thrashing process), until `untilMs`. */
-function pauseRepeatedly(sim: Simulator, names: readonly string[], untilMs: number, seed: number): void {
-  const random = seededRandom(seed);
-  for (const name of names) {
-    let t = sim.now + random.next() * 5000;
-    while (t < untilMs) {
-      const pause = 2000 + random.next() * 3000;
-      const at = t;
-      sim.at(at, () => sim.pause(name, pause));
-      t += pause + 200 + random.next() * 1800;
-    }
-  }
-}
 
 describe.each(SEEDS)('faults at N = 100 (seed %i)', (seed) => {
   it('heals a 60 s 50/50 partition into one view within one push/pull interval plus a few gossip rounds', () => {
