@@ -27,6 +27,12 @@
 //	-suspicion-mult, -pushpull-interval-ms, -tcp-timeout-ms, -gossip-to-dead-ms
 //	-verbose           also report DEBUG/INFO log lines as "log" events
 //	-udp-filter        wrap NetTransport so `udp deaf` can drop all inbound UDP
+//	-bench             benchmark mode (bench/vs-memberlist.ts): every event gets a
+//	                   "ts" (unix ms, float), a "suspect" event is emitted when this
+//	                   node's own probe marks a member suspect (memberlist v0.2.2 has
+//	                   no suspect callback; this reads its "Suspect X has failed" log
+//	                   line), and the transport counts what it sends (UDP datagrams
+//	                   and TCP stream bytes), reported by `stats`
 //
 // Commands (stdin):
 //
@@ -48,6 +54,8 @@
 //	{"event":"message","data":hex}  (a user message from NotifyMsg)
 //	{"event":"log","level":"ERR"|"WARN"|…,"line":…}
 //	{"event":"stats","decryptFailures":n,"logErrors":n,"udpDropped":n,…}
+//	   with -bench also udpPacketsSent, udpBytesSent, tcpBytesSent, tcpDials
+//	{"event":"suspect","name":…}  (-bench only; this node's probe suspected name)
 //	{"event":"udp","deaf":bool}
 //	{"event":"pong"} {"event":"user-queued"} {"event":"sent","to":…}
 package main
@@ -80,7 +88,13 @@ import (
 var outMu sync.Mutex
 var stdout = bufio.NewWriter(os.Stdout)
 
+// benchMode (-bench) stamps every event with "ts", unix time in ms.
+var benchMode bool
+
 func emit(v map[string]interface{}) {
+	if benchMode {
+		v["ts"] = float64(time.Now().UnixNano()) / 1e6
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b = []byte(fmt.Sprintf(`{"event":"error","error":%q}`, err.Error()))
@@ -215,6 +229,13 @@ func (l *logSink) Write(p []byte) (int, error) {
 		if level == "ERR" {
 			atomic.AddInt64(&l.errors, 1)
 		}
+		if benchMode {
+			// state.go probeNode: "[INFO] memberlist: Suspect %s has failed, no acks received"
+			const pre, post = "memberlist: Suspect ", " has failed, no acks received"
+			if i := strings.Index(s, pre); i >= 0 && strings.HasSuffix(s, post) {
+				emit(map[string]interface{}{"event": "suspect", "name": s[i+len(pre) : len(s)-len(post)]})
+			}
+		}
 		if l.verbose || level == "ERR" || level == "WARN" {
 			emit(map[string]interface{}{"event": "log", "level": level, "line": s})
 		}
@@ -249,6 +270,72 @@ func newFilterTransport(nt *memberlist.NetTransport) *filterTransport {
 }
 
 func (t *filterTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
+
+// countingTransport (-bench) wraps a NodeAwareTransport and counts what this
+// node sends: UDP datagrams and their bytes (WriteTo*), and bytes written on TCP
+// streams, dialled or accepted (push/pull, fallback pings, reliable sends).
+type countingTransport struct {
+	inner      memberlist.NodeAwareTransport
+	streams    chan net.Conn
+	udpPackets atomic.Int64
+	udpBytes   atomic.Int64
+	tcpBytes   atomic.Int64
+	tcpDials   atomic.Int64
+}
+
+func newCountingTransport(inner memberlist.NodeAwareTransport) *countingTransport {
+	t := &countingTransport{inner: inner, streams: make(chan net.Conn)}
+	go func() {
+		for c := range inner.StreamCh() {
+			t.streams <- &countingConn{Conn: c, n: &t.tcpBytes}
+		}
+	}()
+	return t
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (t *countingTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+	return t.inner.FinalAdvertiseAddr(ip, port)
+}
+func (t *countingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
+}
+func (t *countingTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	at, err := t.inner.WriteToAddress(b, a)
+	if err == nil {
+		t.udpPackets.Add(1)
+		t.udpBytes.Add(int64(len(b)))
+	}
+	return at, err
+}
+func (t *countingTransport) PacketCh() <-chan *memberlist.Packet { return t.inner.PacketCh() }
+func (t *countingTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
+}
+func (t *countingTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	t.tcpDials.Add(1)
+	c, err := t.inner.DialAddressTimeout(a, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: &t.tcpBytes}, nil
+}
+func (t *countingTransport) StreamCh() <-chan net.Conn { return t.streams }
+func (t *countingTransport) Shutdown() error           { return t.inner.Shutdown() }
+func (t *countingTransport) IngestPacket(conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error {
+	return t.inner.IngestPacket(conn, addr, now, shouldClose)
+}
+func (t *countingTransport) IngestStream(conn net.Conn) error { return t.inner.IngestStream(conn) }
 
 // ---------------------------------------------------------------- flags
 
@@ -304,10 +391,12 @@ func main() {
 		toTheDead     = flag.Int("gossip-to-dead-ms", 0, "GossipToTheDeadTime override (ms)")
 		verbose       = flag.Bool("verbose", false, "report every memberlist log line")
 		udpFilter     = flag.Bool("udp-filter", false, "wrap the transport so `udp deaf|hear` can drop inbound UDP")
+		bench         = flag.Bool("bench", false, "benchmark mode: event timestamps, suspect events, sent-byte counters")
 		keys          listFlag
 	)
 	flag.Var(&keys, "key", "base64 AES key (repeatable / comma list; first = primary)")
 	flag.Parse()
+	benchMode = *bench
 	if *name == "" {
 		fatal(fmt.Errorf("-name is required"))
 	}
@@ -393,7 +482,8 @@ func main() {
 	conf.LogOutput = sink
 
 	var filter *filterTransport
-	if *udpFilter {
+	var counter *countingTransport
+	if *udpFilter || *bench {
 		// memberlist only auto-picks the port for its default transport, so do what
 		// it does (retry the TCP+UDP pair on "address already in use") here.
 		var nt *memberlist.NetTransport
@@ -414,8 +504,16 @@ func main() {
 			conf.BindPort = nt.GetAutoBindPort()
 			conf.AdvertisePort = conf.BindPort
 		}
-		filter = newFilterTransport(nt)
-		conf.Transport = filter
+		var tr memberlist.NodeAwareTransport = nt
+		if *udpFilter {
+			filter = newFilterTransport(nt)
+			tr = filter
+		}
+		if *bench {
+			counter = newCountingTransport(tr)
+			tr = counter
+		}
+		conf.Transport = tr
 	}
 
 	del := &delegate{}
@@ -584,14 +682,21 @@ func main() {
 			if filter != nil {
 				udpDropped = filter.dropped.Load()
 			}
-			emit(map[string]interface{}{
+			st := map[string]interface{}{
 				"event":           "stats",
 				"udpDropped":      udpDropped,
 				"decryptFailures": atomic.LoadInt64(&sink.decryptFailures),
 				"logErrors":       atomic.LoadInt64(&sink.errors),
 				"healthScore":     m.GetHealthScore(),
 				"numMembers":      m.NumMembers(),
-			})
+			}
+			if counter != nil {
+				st["udpPacketsSent"] = counter.udpPackets.Load()
+				st["udpBytesSent"] = counter.udpBytes.Load()
+				st["tcpBytesSent"] = counter.tcpBytes.Load()
+				st["tcpDials"] = counter.tcpDials.Load()
+			}
+			emit(st)
 		case "keyring":
 			if keyring == nil {
 				emitErr(cmd, fmt.Errorf("encryption is not enabled (start with -key)"))
