@@ -17,6 +17,7 @@ export const ErrorCode = {
   metadataTooLarge: 'HEARSAY_METADATA_TOO_LARGE',
   transport: 'HEARSAY_TRANSPORT',
   remote: 'HEARSAY_REMOTE',
+  payloadTooLarge: 'HEARSAY_PAYLOAD_TOO_LARGE',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -122,5 +123,21 @@ export class RemoteError extends HearsayError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.remote, message, options);
     this.name = 'RemoteError';
+  }
+}
+
+/**
+ * Thrown synchronously by `broadcast()` / `send()` when a user payload can never be sent: a
+ * broadcast must fit one gossip packet beside its framing, a datagram must fit one UDP datagram
+ * once sealed. Nothing was queued or sent.
+ */
+export class PayloadTooLargeError extends HearsayError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(what: string, size: number, limit: number, hint: string) {
+    super(ErrorCode.payloadTooLarge, `${what} is ${size} bytes, over the limit of ${limit}; ${hint}`);
+    this.name = 'PayloadTooLargeError';
+    this.size = size;
+    this.limit = limit;
   }
 }

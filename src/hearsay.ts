@@ -9,7 +9,7 @@ import { formatHostPort, ipToBytes, parseHostPort } from './address.js';
 import { Core, type CoreConfig } from './core/core.js';
 import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
-import { AbortError, JoinError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
+import { AbortError, JoinError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot } from './events.js';
 import { encodeMetadata } from './metadata.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
@@ -271,16 +271,32 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     return this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
   }
 
-  /** Gossips `payload` to the cluster, piggybacked on protocol traffic (best effort; peers get a `message` event). */
+  /**
+   * Gossips `payload` to the cluster, piggybacked on protocol traffic, as memberlist's delegate
+   * broadcasts are: it is sent `retransmitMult × ⌈log10(n+1)⌉` times to random members and
+   * receivers do not relay it, so a peer may get it once, more than once, or (in large clusters)
+   * not at all. Carry your own id in the payload to deduplicate; use `sendReliable()` for
+   * delivery to one member. At most 1024 wait in the queue (the oldest is dropped beyond that).
+   * @throws {PayloadTooLargeError} if it cannot fit one gossip packet (over `packetBudgetBytes` − 5, 1395 bytes with the presets).
+   * @throws {StateError} if the node is not running.
+   */
   broadcast(payload: Uint8Array): void {
-    this.running('broadcast').core.broadcastUser(payload);
+    const { core } = this.running('broadcast');
+    if (!core.broadcastUser(payload)) {
+      throw new PayloadTooLargeError('broadcast payload', payload.length, core.maxUserBroadcastBytes, 'gossip carries one packet per message; use sendReliable() for larger payloads');
+    }
   }
 
-  /** Sends `payload` to one member in a single datagram, best effort. */
+  /**
+   * Sends `payload` to one member in a single datagram, best effort (no retry, no ack).
+   * Resolves once handed to the socket. Rejects with `PayloadTooLargeError` if the sealed
+   * datagram would exceed UDP's 65,507 bytes, and with `StateError` if the node is not running
+   * or `to` is neither a member nor an `ip:port`.
+   */
   async send(to: MemberSnapshot | string, payload: Uint8Array): Promise<void> {
     const { driver, core } = this.running('send');
     const { address, crc } = this.target(core, to);
-    driver.sendPayload(address, encodeMessage({ type: 'user', payload }), crc);
+    driver.sendUserDatagram(address, encodeMessage({ type: 'user', payload }), crc);
   }
 
   /** Sends `payload` to one member over a TCP stream; resolves once written. Rejects with `TransportError`, `TimeoutError` or `AbortError`. */

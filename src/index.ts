@@ -34,6 +34,7 @@ export {
   InvalidOptionsError,
   JoinError,
   MetadataTooLargeError,
+  PayloadTooLargeError,
   RemoteError,
   StateError,
   TimeoutError,

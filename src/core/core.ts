@@ -14,7 +14,7 @@ import { METRIC } from '../observability.js';
 import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
 import { CoreContext, U32_MAX, type CoreConfig } from './context.js';
 import type { Effects } from './effects.js';
-import { onGossipTick, queueUserBroadcast, scheduleGossipTick } from './gossip.js';
+import { maxUserBroadcastBytes, onGossipTick, queueUserBroadcast, scheduleGossipTick } from './gossip.js';
 import {
   handleAck,
   handleIndirectPing,
@@ -305,6 +305,11 @@ export class Core {
    */
   broadcastUser(payload: Uint8Array): boolean {
     return queueUserBroadcast(this.ctx, payload);
+  }
+
+  /** Largest payload {@link broadcastUser} accepts (budget − 5 bytes: 1395 with LAN's 1400). */
+  get maxUserBroadcastBytes(): number {
+    return maxUserBroadcastBytes(this.ctx);
   }
 
   /**

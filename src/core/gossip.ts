@@ -47,13 +47,18 @@ export function onGossipTick(ctx: CoreContext, now: number, fx: Effects, timer: 
   }
 }
 
+/** Largest user broadcast payload one gossip packet can carry: budget − 2 compound overheads − the `08` type byte. */
+export function maxUserBroadcastBytes(ctx: CoreContext): number {
+  return ctx.budget - 2 * COMPOUND_OVERHEAD - 1;
+}
+
 /**
  * Queues a user broadcast (`08` + payload, piggybacked after membership gossip, cost len + 3).
  * Returns false (and queues nothing) if the payload could never fit one packet
  * (`payload > budget − 5` bytes). Beyond `MAX_USER_BROADCASTS` queued, the oldest is dropped.
  */
 export function queueUserBroadcast(ctx: CoreContext, payload: Uint8Array): boolean {
-  if (payload.length + 1 > ctx.budget - 2 * COMPOUND_OVERHEAD) return false;
+  if (payload.length > maxUserBroadcastBytes(ctx)) return false;
   const framed = new Uint8Array(payload.length + 1);
   framed[0] = 8;
   framed.set(payload, 1);

@@ -25,12 +25,14 @@ import type { StreamMessage } from '../wire/messages.js';
 import { Keyring } from '../wire/keyring.js';
 import { decodePayload, openPacket, sealPacket, type PacketSecurity } from '../wire/packet.js';
 import { StreamDecoder, encodeStreamMessage } from '../wire/stream.js';
-import { AbortError, RemoteError, TimeoutError, TransportError } from '../errors.js';
+import { AbortError, PayloadTooLargeError, RemoteError, TimeoutError, TransportError } from '../errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { TimerHeap } from './timer-heap.js';
 
 /** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`). */
 const MAX_INBOUND_STREAMS = 128;
+/** Largest UDP payload an IPv4 socket sends (65,535 − 8 UDP − 20 IP header bytes). */
+export const MAX_UDP_DATAGRAM = 65_507;
 /** Most timers handled in one host-timer callback, so a timer storm cannot starve I/O. */
 const MAX_TIMERS_PER_TICK = 10_000;
 
@@ -174,6 +176,24 @@ export class Driver {
       this.config.logger.error({ err: error, to }, 'failed to seal packet');
       return;
     }
+    this.sendDatagram(to, datagram);
+  }
+
+  /**
+   * {@link sendPayload} for a host's user message: sealing errors throw, and so does a datagram
+   * that no socket could send (over {@link MAX_UDP_DATAGRAM}).
+   * @throws {PayloadTooLargeError}
+   */
+  sendUserDatagram(to: string, payload: Uint8Array, crc: boolean): void {
+    const datagram = sealPacket(payload, { compress: this.config.options.compression, crc, ...this.security });
+    if (datagram.length > MAX_UDP_DATAGRAM) {
+      const overhead = datagram.length - payload.length;
+      throw new PayloadTooLargeError('user datagram', datagram.length, MAX_UDP_DATAGRAM, `keep payloads under ${MAX_UDP_DATAGRAM - overhead - 1} bytes here, or use sendReliable()`);
+    }
+    this.sendDatagram(to, datagram);
+  }
+
+  private sendDatagram(to: string, datagram: Uint8Array): void {
     const { metrics } = this.config;
     metrics.increment(METRIC.packetsSent);
     metrics.increment(METRIC.bytesSent, datagram.length);

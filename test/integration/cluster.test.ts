@@ -54,7 +54,9 @@ describe('a real-socket cluster on 127.0.0.1', () => {
     await leaver.node.leave({ timeoutMs: 5000 });
     await leaver.node.shutdown();
     const rest = nodes.filter((t) => t !== leaver);
-    await waitUntil(() => rest.every((t) => count(t, 'leave', name) === 1), 10_000, 'every node to see the leave');
+    await waitUntil(() => rest.every((t) => count(t, 'leave', name) === 1), 10_000, 'every node to see the leave', () =>
+      rest.map((t) => ({ node: t.node.options.name, events: t.events.filter((e) => e.name === name).map((e) => e.event), state: t.node.members().find((m) => m.name === name)?.state })),
+    );
     for (const t of rest) {
       expect(count(t, 'fail', name)).toBe(0);
       expect(t.node.members().find((m) => m.name === name)?.state).toBe('left');

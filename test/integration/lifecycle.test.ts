@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Hearsay, MetadataTooLargeError, StateError, type JoinError } from '../../src/index.js';
+import { ErrorCode, Hearsay, MetadataTooLargeError, PayloadTooLargeError, StateError, type JoinError } from '../../src/index.js';
 import { FAST, startNode, waitUntil } from './helpers.js';
 
 /** A TCP port on 127.0.0.1 that nothing listens on. */
@@ -27,6 +27,20 @@ describe('Hearsay lifecycle', () => {
     try {
       expect(() => t.node.setMetadata({ blob: 'x'.repeat(600) })).toThrow(MetadataTooLargeError);
       expect(t.node.localMember.incarnation).toBe(1);
+    } finally {
+      await t.node.shutdown();
+    }
+  });
+
+  it('refuses user payloads that can never be sent with PayloadTooLargeError', async () => {
+    const t = await startNode('payload-check');
+    try {
+      const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(Math.random() * 256));
+      expect(() => t.node.broadcast(new Uint8Array(1395))).not.toThrow();
+      expect(() => t.node.broadcast(new Uint8Array(1396))).toThrow(PayloadTooLargeError);
+      // Incompressible, so compression cannot bring it under the UDP limit.
+      await expect(t.node.send(t.node.localMember.address, random(70_000))).rejects.toMatchObject({ code: ErrorCode.payloadTooLarge, limit: 65_507 });
+      await expect(t.node.send(t.node.localMember.address, new Uint8Array(1000))).resolves.toBeUndefined();
     } finally {
       await t.node.shutdown();
     }

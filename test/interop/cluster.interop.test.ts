@@ -93,8 +93,21 @@ describe.skipIf(!ok)('hearsay ↔ Go memberlist: 3 + 3 nodes, plaintext, compres
     await g.sendTo(h.addr, goDatagram);
     await waitForEvent(h, 'message', (m) => hex(m.payload) === hex(goDatagram), STEP_MS);
 
-    // Exactly these, each once (no duplicates, no mangled copies).
-    expect(g.events.flatMap((e) => (e.event === 'message' ? [e.data] : []))).toEqual([hex(gossip), hex(datagram), hex(reliable)]);
-    expect(h.events.flatMap((e) => (e.type === 'message' ? [hex((e.payload as { payload: Uint8Array }).payload)] : []))).toEqual([hex(goGossip), hex(goDatagram)]);
+    // A gossiped user message is retransmitted RetransmitMult × ⌈log10(n+1)⌉ = 2 × 1 times (local
+    // preset, n = 2) and, as in memberlist, receivers do not deduplicate: it may arrive once or
+    // twice. Direct messages arrive exactly once. Nothing else arrives, and no copy is mangled.
+    const limit = 2;
+    const atGo = g.events.flatMap((e) => (e.event === 'message' ? [e.data as string] : []));
+    const atHearsay = h.events.flatMap((e) => (e.type === 'message' ? [hex((e.payload as { payload: Uint8Array }).payload)] : []));
+    expectDeliveries(atGo, { gossip: hex(gossip), direct: [hex(datagram), hex(reliable)], limit });
+    expectDeliveries(atHearsay, { gossip: hex(goGossip), direct: [hex(goDatagram)], limit });
   }, 60_000);
 });
+
+/** Asserts a receiver's messages: the gossiped one 1…limit times, each direct one exactly once, nothing else. */
+function expectDeliveries(got: readonly string[], want: { gossip: string; direct: readonly string[]; limit: number }): void {
+  const copies = got.filter((m) => m === want.gossip).length;
+  expect(copies, 'copies of the gossiped message').toBeGreaterThanOrEqual(1);
+  expect(copies, 'copies of the gossiped message').toBeLessThanOrEqual(want.limit);
+  expect(got.filter((m) => m !== want.gossip)).toEqual(want.direct);
+}

@@ -18,6 +18,7 @@ describe('public API surface', () => {
         "MAX_METADATA_BYTES",
         "METRIC",
         "MetadataTooLargeError",
+        "PayloadTooLargeError",
         "RemoteError",
         "StateError",
         "TimeoutError",
@@ -49,6 +50,7 @@ describe('public API surface', () => {
       new api.TimeoutError('t'),
       new api.AbortError(),
       new api.MetadataTooLargeError(600, 512),
+      new api.PayloadTooLargeError('broadcast payload', 2000, 1395, 'hint'),
       new api.TransportError('t'),
       new api.RemoteError('r'),
     ];
