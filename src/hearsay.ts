@@ -281,8 +281,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
    * @throws {StateError} if the node is not running.
    */
   broadcast(payload: Uint8Array): void {
-    const { core } = this.running('broadcast');
-    if (!core.broadcastUser(payload)) {
+    const { driver, core } = this.running('broadcast');
+    if (driver.step((now, fx) => core.broadcastUser(now, payload, fx)) === false) {
       throw new PayloadTooLargeError('broadcast payload', payload.length, core.maxUserBroadcastBytes, 'gossip carries one packet per message; use sendReliable() for larger payloads');
     }
   }

@@ -142,6 +142,12 @@ export class CoreContext {
   probeTickToken = 0;
   gossipTickToken = 0;
   pushPullTickToken = 0;
+  /**
+   * The gossip ticker found both queues empty and stopped (see `gossip.ts`): nothing to send
+   * means nothing to wake for. `gossipResumeAt` is when its next tick would have come.
+   */
+  gossipParked = false;
+  gossipResumeAt = 0;
   private readonly source: Pick<PingMessage, 'sourceAddr' | 'sourcePort' | 'sourceNode'>;
   /** Scratch array for broadcast selection (reused: no per-packet allocation when idle). */
   private readonly scratch: Uint8Array[] = [];
@@ -219,14 +225,18 @@ export class CoreContext {
 
   /**
    * memberlist `sendMsg`: sends one direct message (ping, ack, nack, indirect ping) with as much
-   * queued gossip piggybacked as fits in `budget − len(msg) − 2` (reference §2.6).
+   * queued gossip piggybacked as fits in `budget − len(msg) − 2` (reference §2.6). `note`, if
+   * given, rides right after `msg`, ahead of the queued gossip.
    */
-  sendDirect(fx: Effects, to: string, msg: PacketMessage): void {
+  sendDirect(fx: Effects, to: string, msg: PacketMessage, note?: PacketMessage): void {
     const bytes = encodeMessage(msg);
+    const noteBytes = note === undefined ? undefined : encodeMessage(note);
     const crc = this.crcForAddress(to);
     const parts = this.scratch;
     parts.length = 0;
-    this.takeBroadcasts(this.budget - bytes.length - COMPOUND_OVERHEAD, parts);
+    const noteCost = noteBytes === undefined ? 0 : noteBytes.length + COMPOUND_OVERHEAD;
+    this.takeBroadcasts(this.budget - bytes.length - COMPOUND_OVERHEAD - noteCost, parts);
+    if (noteBytes !== undefined) parts.unshift(noteBytes);
     if (parts.length === 0) {
       fx.send(to, bytes, crc);
       return;

@@ -14,7 +14,7 @@ import { METRIC } from '../observability.js';
 import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
 import { CoreContext, U32_MAX, type CoreConfig } from './context.js';
 import type { Effects } from './effects.js';
-import { maxUserBroadcastBytes, onGossipTick, queueUserBroadcast, scheduleGossipTick } from './gossip.js';
+import { maxUserBroadcastBytes, onGossipTick, queueUserBroadcast, resumeGossipIfParked, scheduleGossipTick } from './gossip.js';
 import {
   handleAck,
   handleIndirectPing,
@@ -77,7 +77,7 @@ export class Core {
     }
     fx.metric('gauge', METRIC.healthScore, ctx.awareness.score);
     ctx.memberGauges(fx);
-    ctx.flushDone(fx);
+    this.endStep(now, fx);
   }
 
   /**
@@ -98,7 +98,40 @@ export class Core {
         ctx.drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
       }
     }
+    this.endStep(now, fx);
+  }
+
+  /**
+   * True when `timer` would do nothing if it fired now, because the state it was armed for has
+   * moved on (an acked probe, a refuted suspicion, a replaced ticker chain). A pure query: the
+   * driver uses it to skip waking the process for dead timers. Firing a stale timer anyway is
+   * harmless; `false` means only "not known to be stale".
+   */
+  isTimerStale(timer: Timer): boolean {
+    const ctx = this.ctx;
+    switch (timer.type) {
+      case 'probe-timeout':
+        return ctx.probe === undefined || ctx.probe.seqNo !== timer.seqNo || ctx.probe.timeoutToken !== timer.token;
+      case 'probe-end':
+        return ctx.probe === undefined || ctx.probe.seqNo !== timer.seqNo || ctx.probe.endToken !== timer.token;
+      case 'relay-timeout':
+        return ctx.relays.get(timer.seqNo)?.token !== timer.token;
+      case 'suspicion-timeout':
+        return ctx.suspicions.get(timer.node)?.token !== timer.token;
+      case 'gossip-tick':
+        return timer.token !== ctx.gossipTickToken;
+      case 'probe-tick':
+        return timer.token !== ctx.probeTickToken;
+      case 'push-pull-tick':
+        return timer.token !== ctx.pushPullTickToken;
+    }
+  }
+
+  /** Every step ends here: report finished broadcasts, and wake the gossip ticker if it has news to send. */
+  private endStep(now: number, fx: Effects): void {
+    const ctx = this.ctx;
     ctx.flushDone(fx);
+    if (ctx.started) resumeGossipIfParked(ctx, now, fx);
   }
 
   private dispatch(now: number, from: string, msg: PacketMessage, fx: Effects): void {
@@ -164,7 +197,7 @@ export class Core {
     } catch (error) {
       ctx.drop(fx, 'internal-error', { timer: timer.type, error: String(error) }, 'timer handler failed');
     }
-    ctx.flushDone(fx);
+    this.endStep(now, fx);
   }
 
   /**
@@ -198,7 +231,7 @@ export class Core {
       ctx.drop(fx, 'internal-error', { from, error: String(error) }, 'stream handler failed');
       return undefined;
     } finally {
-      ctx.flushDone(fx);
+      this.endStep(now, fx);
     }
   }
 
@@ -219,7 +252,7 @@ export class Core {
     } catch (error) {
       ctx.drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');
     }
-    ctx.flushDone(fx);
+    this.endStep(now, fx);
   }
 
   /** Our whole table for a push/pull (join and anti-entropy): self and every state, in probe order. */
@@ -240,7 +273,7 @@ export class Core {
       ctx.drop(fx, 'internal-error', { error: String(error) }, 'merge failed');
       return error instanceof Error ? error : new Error(String(error));
     } finally {
-      ctx.flushDone(fx);
+      this.endStep(now, fx);
     }
   }
 
@@ -267,7 +300,7 @@ export class Core {
     const anyone = ctx.started && ctx.anyAlive();
     if (ctx.started) deadNode(ctx, now, fx, { type: 'dead', incarnation: self.incarnation, node: self.name, from: self.name }, anyone ? id : undefined);
     if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
-    ctx.flushDone(fx);
+    this.endStep(now, fx);
     return id;
   }
 
@@ -294,7 +327,7 @@ export class Core {
     const anyone = ctx.anyAlive();
     aliveNode(ctx, now, fx, { type: 'alive', incarnation: self.incarnation + 1, node: cfg.name, addr: self.addr, port: self.port, meta, vsn: cfg.vsn }, true, anyone ? id : undefined);
     if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
-    ctx.flushDone(fx);
+    this.endStep(now, fx);
     return id;
   }
 
@@ -303,8 +336,10 @@ export class Core {
    * `retransmitLimit` times. At most 1024 are queued (the oldest is dropped beyond that).
    * @returns false, queueing nothing, if the payload can never fit a packet (> budget − 5 bytes).
    */
-  broadcastUser(payload: Uint8Array): boolean {
-    return queueUserBroadcast(this.ctx, payload);
+  broadcastUser(now: number, payload: Uint8Array, fx: Effects): boolean {
+    const queued = queueUserBroadcast(this.ctx, payload);
+    this.endStep(now, fx);
+    return queued;
   }
 
   /** Largest payload {@link broadcastUser} accepts (budget − 5 bytes: 1395 with LAN's 1400). */

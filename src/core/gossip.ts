@@ -25,10 +25,16 @@ export function scheduleGossipTick(ctx: CoreContext, now: number, fx: Effects, a
 export function onGossipTick(ctx: CoreContext, now: number, fx: Effects, timer: GossipTickTimer): void {
   if (timer.token !== ctx.gossipTickToken) return;
   const cfg = ctx.config;
+  if (ctx.broadcasts.size === 0 && ctx.userBroadcasts.size === 0) {
+    // Nothing queued: park instead of ticking idle (a steady cluster has nothing to gossip, and
+    // each wake-up costs a host process far more than the tick's work). A tick with empty queues
+    // sends nothing and draws no random numbers, so parking changes no observable behaviour.
+    ctx.gossipParked = true;
+    ctx.gossipResumeAt = now + cfg.gossipIntervalMs;
+    return;
+  }
   const next: GossipTickTimer = { type: 'gossip-tick', token: timer.token, dueAt: now + cfg.gossipIntervalMs };
   fx.schedule(next, cfg.gossipIntervalMs);
-  // Fast path: nothing queued means nothing to send (and no random picks to make).
-  if (ctx.broadcasts.size === 0 && ctx.userBroadcasts.size === 0) return;
   const selfName = cfg.name;
   const deadMs = cfg.gossipToTheDeadMs;
   const targets = ctx.members.kRandom(cfg.gossipNodes, ctx.random, (e) => {
@@ -45,6 +51,20 @@ export function onGossipTick(ctx: CoreContext, now: number, fx: Effects, timer: 
     const crc = (target.vsn[1] ?? 0) >= 5;
     for (const packet of encodeCompound(msgs)) fx.send(target.address, packet, crc);
   }
+}
+
+/**
+ * Restarts a parked gossip ticker once something is queued (called at the end of every core
+ * step). The next tick keeps the parked ticker's phase — the first instant `resumeAt + k ×
+ * interval` not in the past — so dissemination timing is what an always-running ticker gives.
+ */
+export function resumeGossipIfParked(ctx: CoreContext, now: number, fx: Effects): void {
+  if (!ctx.gossipParked || (ctx.broadcasts.size === 0 && ctx.userBroadcasts.size === 0)) return;
+  ctx.gossipParked = false;
+  const interval = ctx.config.gossipIntervalMs;
+  let due = ctx.gossipResumeAt;
+  if (due < now) due += Math.ceil((now - due) / interval) * interval;
+  scheduleGossipTick(ctx, now, fx, due - now);
 }
 
 /** Largest user broadcast payload one gossip packet can carry: budget − 2 compound overheads − the `08` type byte. */

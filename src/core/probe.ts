@@ -19,7 +19,7 @@ import { bytesToHostPort } from '../address.js';
 import { METRIC } from '../observability.js';
 import { encodeMessage } from '../wire/codec.js';
 import { encodeCompound } from '../wire/compound.js';
-import type { AckMessage, IndirectPingMessage, NackMessage, PingMessage, SourceFields, StreamMessage } from '../wire/messages.js';
+import type { AckMessage, DeadMessage, IndirectPingMessage, NackMessage, PingMessage, SourceFields, StreamMessage } from '../wire/messages.js';
 import { MAX_PENDING_RELAYS, type ActiveProbe, type CoreContext } from './context.js';
 import type { Effects } from './effects.js';
 import { deferIfStalled, stallGraceMs } from './stall.js';
@@ -230,7 +230,23 @@ export function handlePing(ctx: CoreContext, fx: Effects, from: string, ping: Pi
     ctx.drop(fx, 'wrong-node', { node: ping.node, from }, 'ping for another node');
     return;
   }
-  ctx.sendDirect(fx, replyAddress(ping, from), { type: 'ack', seqNo: ping.seqNo, payload: ctx.config.ackPayload ?? null });
+  ctx.sendDirect(fx, replyAddress(ping, from), { type: 'ack', seqNo: ping.seqNo, payload: ctx.config.ackPayload ?? null }, deadNoteFor(ctx, ping.sourceNode));
+}
+
+/**
+ * A member that pings us while we hold it dead does not know it was declared dead: nobody
+ * probes the dead, and the cluster's gossip about it has usually run out by the time it can hear
+ * again (a flapping link, a long stall). Tell it on the ack — `dead{its incarnation, from: us}`
+ * rides along — so it refutes at once instead of waiting for its next push/pull, minutes away in
+ * a large cluster. Any memberlist refutes a dead message about itself, so this is plain protocol.
+ * Also for members already reaped but remembered as failed; never for members that left.
+ */
+function deadNoteFor(ctx: CoreContext, sender: string | undefined): DeadMessage | undefined {
+  if (sender === undefined || sender === '' || sender === ctx.config.name) return undefined;
+  const entry = ctx.members.get(sender);
+  const incarnation = entry === undefined ? ctx.failed.get(sender)?.incarnation : entry.state === 'dead' ? entry.incarnation : undefined;
+  if (incarnation === undefined) return undefined;
+  return { type: 'dead', incarnation, node: sender, from: ctx.config.name };
 }
 
 /** Answers a TCP fallback ping: a bare ack, no payload (reference §3.3). */

@@ -30,6 +30,8 @@ export interface FailedMember {
   readonly name: string;
   readonly address: string;
   readonly failedAt: number;
+  /** The incarnation it was declared dead at (what a dead note about it must carry to be heard). */
+  readonly incarnation: number;
 }
 
 /** The bounded memory of reaped failed members (insertion order = age). */
@@ -40,9 +42,14 @@ export class FailedMembers {
   remember(entry: MemberEntry, now: number): void {
     if (entry.state !== 'dead') return;
     this.byName.delete(entry.name);
-    this.byName.set(entry.name, { name: entry.name, address: entry.address, failedAt: entry.stateChangeAt });
+    this.byName.set(entry.name, { name: entry.name, address: entry.address, failedAt: entry.stateChangeAt, incarnation: entry.incarnation });
     if (this.byName.size > MAX_FAILED_REMEMBERED) this.byName.delete(this.byName.keys().next().value as string);
     this.prune(now);
+  }
+
+  /** The remembered member called `name`, if any. */
+  get(name: string): FailedMember | undefined {
+    return this.byName.get(name);
   }
 
   /** Number remembered. */
@@ -64,7 +71,7 @@ export class FailedMembers {
   pick(now: number, table: Iterable<MemberEntry>, inTable: (name: string) => boolean, alive: number, random: Random): FailedMember | undefined {
     this.prune(now);
     const candidates: FailedMember[] = [];
-    for (const e of table) if (e.state === 'dead') candidates.push({ name: e.name, address: e.address, failedAt: e.stateChangeAt });
+    for (const e of table) if (e.state === 'dead') candidates.push({ name: e.name, address: e.address, failedAt: e.stateChangeAt, incarnation: e.incarnation });
     for (const f of this.byName.values()) if (!inTable(f.name)) candidates.push(f);
     if (candidates.length === 0) return undefined;
     if (random.next() >= Math.min(1, candidates.length / Math.max(1, alive))) return undefined;

@@ -2,8 +2,10 @@
  * Timers as data (foca's model): what the core asks the driver to call back, and when.
  *
  * A timer is a plain tagged object carrying a generation `token` (and, where it matters, the
- * probe sequence number, target or incarnation). The driver never cancels a timer: when the state
- * it was armed for has moved on, the core finds the token no longer matches and ignores it.
+ * probe sequence number, target or incarnation). The core never cancels a timer: when the state
+ * it was armed for has moved on, the core finds the token no longer matches and ignores it. (A
+ * host may ask `Core.isTimerStale` to avoid waking up for such a timer; that is an optimisation,
+ * never needed for correctness.)
  * `dueAt` is `now + afterMs` as computed by the core when it scheduled the timer; the driver keys
  * its heap on its own clock and ignores `dueAt`, but the core reads it for the stall rule (see
  * `Core.noteStall`).

@@ -33,6 +33,8 @@ import { TimerHeap } from './timer-heap.js';
 const MAX_INBOUND_STREAMS = 128;
 /** Largest UDP payload an IPv4 socket sends (65,535 − 8 UDP − 20 IP header bytes). */
 export const MAX_UDP_DATAGRAM = 65_507;
+/** A heap entry due within this many ms of the host timer's firing counts as due, ms. */
+const EARLY_FIRE_MS = 1;
 /** Most timers handled in one host-timer callback, so a timer storm cannot starve I/O. */
 const MAX_TIMERS_PER_TICK = 10_000;
 
@@ -163,7 +165,8 @@ export class Driver {
     for (const s of fx.sends) this.sendPayload(s.to, s.payload, s.crc);
     for (const s of fx.streams) this.runCoreStream(s.to, s.id, s.request, s.timeoutMs);
     for (const s of fx.schedules) this.heap.push(now + s.afterMs, s.timer);
-    if (fx.schedules.length > 0) this.arm();
+    // Every step: new timers may be earlier, and the step may have made the earliest stale.
+    this.arm();
     for (const event of fx.events) this.config.onEvent(event);
   }
 
@@ -225,11 +228,26 @@ export class Driver {
 
   // ---- timers -------------------------------------------------------------------------------
 
+  /**
+   * Points the one host timer at the earliest live heap entry. Entries the core reports stale
+   * (an acked probe's timeout, a refuted suspicion) are dropped first, so the process does not
+   * wake up for timers that would do nothing: on an idle node that is most wake-ups.
+   */
   private arm(): void {
-    const top = this.heap.peek();
-    if (this.stopped || top === undefined) return;
-    if (this.hostTimer !== undefined && this.hostTimerDue <= top.due) return;
-    if (this.hostTimer !== undefined) this.config.clock.clearTimer(this.hostTimer);
+    if (this.stopped) return;
+    let top = this.heap.peek();
+    while (top !== undefined && this.core.isTimerStale(top.value)) {
+      this.heap.pop();
+      top = this.heap.peek();
+    }
+    if (this.hostTimer !== undefined) {
+      // Keep an armed host timer that will serve the earliest entry anyway.
+      if (top !== undefined && this.hostTimerDue <= top.due && top.due - this.hostTimerDue <= EARLY_FIRE_MS) return;
+      this.config.clock.clearTimer(this.hostTimer);
+      this.hostTimer = undefined;
+      this.hostTimerDue = Infinity;
+    }
+    if (top === undefined) return;
     this.hostTimerDue = top.due;
     this.hostTimer = this.config.clock.setTimer(() => this.fire(), top.due - this.config.clock.now());
   }
@@ -248,8 +266,11 @@ export class Driver {
     }
     for (let i = 0; i < MAX_TIMERS_PER_TICK; i++) {
       const top = this.heap.peek();
-      if (top === undefined || top.due > now || this.stopped) break;
+      // Host timers work in whole ms on the loop's cached time and may fire up to ~1 ms before
+      // `due` by our clock. Treating those entries as due saves a wake-up that would only re-arm.
+      if (top === undefined || top.due > now + EARLY_FIRE_MS || this.stopped) break;
       this.heap.pop();
+      if (this.core.isTimerStale(top.value)) continue;
       this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
     }
     this.arm();

@@ -259,7 +259,8 @@ export class Simulator {
 
   /** Queues a user broadcast at a node. */
   broadcast(name: string, payload: Uint8Array): void {
-    this.get(name).core.broadcastUser(payload);
+    const node = this.get(name);
+    node.core.broadcastUser(this.now, payload, node);
   }
 
   /** Crashes a node: it stops at once, sends nothing, answers nothing. */

@@ -105,6 +105,11 @@ export class TestNode {
     return this;
   }
 
+  /** Queues a user broadcast at `now`; false if it was refused as too large. */
+  broadcastUser(payload: Uint8Array, now = 0): boolean {
+    return this.step((c, fx) => c.broadcastUser(now, payload, fx));
+  }
+
   /** Delivers `messages` as one packet from `from`. */
   receive(now: number, from: string, ...messages: PacketMessage[]): AccumulatedEffects {
     this.step((c, fx) => c.handlePacket(now, from, messages, fx));
@@ -140,8 +145,12 @@ export class TestNode {
     return this.last.sends.map((s) => ({ to: s.to, crc: s.crc, messages: decode(s.payload) }));
   }
 
-  /** Runs a gossip round at `now` and returns what was sent, decoded. */
+  /**
+   * Runs a gossip round at `now` and returns what was sent, decoded. A parked ticker (both
+   * queues were empty at its last tick) has no timer pending: that round sends nothing.
+   */
   gossip(now: number): Sent[] {
+    if (!this.has('gossip-tick')) return [];
     this.fire('gossip-tick', now);
     return this.sent();
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreConfig } from '../../src/core/core.js';
 import type { AckMessage, IndirectPingMessage, PacketMessage, PingMessage } from '../../src/wire/messages.js';
-import { TestNode, addr, alive, ip, nodeWithPeers, suspect, type Sent } from './helpers.js';
+import { TestNode, addr, alive, dead, ip, nodeWithPeers, suspect, type Sent } from './helpers.js';
 
 const ofType = <T extends PacketMessage['type']>(sent: Sent[], type: T): { to: string; crc: boolean; msg: Extract<PacketMessage, { type: T }> }[] =>
   sent.flatMap((s) => s.messages.filter((m): m is Extract<PacketMessage, { type: T }> => m.type === type).map((msg) => ({ to: s.to, crc: s.crc, msg })));
@@ -93,6 +93,55 @@ describe('probe: buddy system', () => {
     b.receive(1001, addr(1), ...s!.messages);
     expect(b.core.incarnation).toBe(2);
     expect(b.eventsOf('self:refute')).toHaveLength(1);
+  });
+});
+
+describe('probe: telling a member it was declared dead', () => {
+  const pingFromB = (seqNo: number): PingMessage => ({ type: 'ping', seqNo, node: 'A', sourceAddr: ip(2), sourcePort: 7946, sourceNode: 'B' });
+
+  it('adds dead{its incarnation, from: us} to the ack for a member we hold dead, and it refutes', () => {
+    const a = probingCore([['B', 2], ['C', 3]]);
+    a.receive(500, addr(3), dead('B', 1, 'C'));
+    expect(a.core.member('B')?.state).toBe('dead');
+    a.receive(600, addr(2), pingFromB(7));
+    const [s] = a.sent();
+    expect(s?.messages.slice(0, 2)).toEqual([
+      { type: 'ack', seqNo: 7, payload: null },
+      { type: 'dead', incarnation: 1, node: 'B', from: 'A' },
+    ]);
+    const b = nodeWithPeers('B', 2, [['A', 1], ['C', 3]]);
+    b.receive(601, addr(1), ...s!.messages);
+    expect(b.core.incarnation).toBe(2);
+    expect(b.eventsOf('self:refute')).toHaveLength(1);
+  });
+
+  it('still tells it after the dead entry was reaped, from the failed-member memory', () => {
+    const a = probingCore([['B', 2], ['C', 3]]);
+    a.receive(500, addr(3), dead('B', 1, 'C'));
+    // Past gossipToTheDeadMs (30 s): probe ticks reap B once the probe list wraps.
+    for (let i = 0; i < 6 && a.core.member('B') !== undefined; i++) {
+      a.fire('probe-tick', 40_000 + i * 1000);
+      const ping = ofType(a.sent(), 'ping')[0];
+      if (ping) a.receive(40_000 + i * 1000, addr(3), { type: 'ack', seqNo: ping.msg.seqNo, payload: null });
+    }
+    expect(a.core.member('B')).toBeUndefined();
+    a.receive(50_000, addr(2), pingFromB(9));
+    expect(a.sent()[0]?.messages.slice(0, 2)).toEqual([
+      { type: 'ack', seqNo: 9, payload: null },
+      { type: 'dead', incarnation: 1, node: 'B', from: 'A' },
+    ]);
+  });
+
+  it('adds nothing for a member that is alive or that left', () => {
+    const a = probingCore([['B', 2], ['C', 3]]);
+    const deadNotes = (): PacketMessage[] => a.sent().flatMap((s) => s.messages.filter((m) => m.type === 'dead' && m.node === 'B' && m.from === 'A'));
+    a.receive(600, addr(2), pingFromB(1));
+    expect(a.sent()[0]?.messages[0]).toEqual({ type: 'ack', seqNo: 1, payload: null });
+    expect(deadNotes()).toEqual([]);
+    a.receive(700, addr(2), dead('B', 1, 'B'));
+    expect(a.core.member('B')?.state).toBe('left');
+    a.receive(800, addr(2), pingFromB(2));
+    expect(deadNotes()).toEqual([]);
   });
 });
 

@@ -195,7 +195,7 @@ describe('setMetadata', () => {
 describe('user broadcasts', () => {
   it('piggybacks user payloads after membership gossip and surfaces received ones as message events', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
-    expect(a.core.broadcastUser(Uint8Array.of(1, 2, 3))).toBe(true);
+    expect(a.broadcastUser(Uint8Array.of(1, 2, 3))).toBe(true);
     const [s] = a.gossip(10);
     expect(s?.messages.map((m) => m.type)).toEqual(['alive', 'alive', 'user']);
     const b = nodeWithPeers('B', 2, [['A', 1]]);
@@ -206,7 +206,7 @@ describe('user broadcasts', () => {
   it('splits a packet of many small messages into compounds of at most 127 parts (Go misreads 128+)', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
     for (let t = 0; t < 20; t++) a.gossip(t);
-    for (let i = 0; i < 300; i++) a.core.broadcastUser(Uint8Array.of(i & 255));
+    for (let i = 0; i < 300; i++) a.broadcastUser(Uint8Array.of(i & 255));
     a.fire('gossip-tick', 100);
     const sends = a.last.sends;
     expect(sends.map((s) => s.payload[1])).toEqual([127, 127, 46]);
@@ -220,14 +220,14 @@ describe('user broadcasts', () => {
 
   it('refuses a payload that could never fit a packet', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
-    expect(a.core.broadcastUser(new Uint8Array(1395))).toBe(true);
-    expect(a.core.broadcastUser(new Uint8Array(1396))).toBe(false);
+    expect(a.broadcastUser(new Uint8Array(1395))).toBe(true);
+    expect(a.broadcastUser(new Uint8Array(1396))).toBe(false);
   });
 
   it('subtracts the driver’s per-packet overhead from the budget', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]], { packetOverheadBytes: 29 });
-    expect(a.core.broadcastUser(new Uint8Array(1367))).toBe(false);
-    expect(a.core.broadcastUser(new Uint8Array(1366))).toBe(true);
+    expect(a.broadcastUser(new Uint8Array(1367))).toBe(false);
+    expect(a.broadcastUser(new Uint8Array(1366))).toBe(true);
   });
 });
 
