@@ -165,30 +165,16 @@ export class TransmitLimitedQueue {
       while (this.tiers.length <= entry.transmits) this.tiers.push([]);
       tier = this.tiers[entry.transmits]!;
     }
-    // Binary search for the first element `entry` sorts before.
-    let lo = 0;
-    let hi = tier.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(tier[mid]!, entry)) lo = mid + 1;
-      else hi = mid;
-    }
-    tier.splice(lo, 0, entry);
+    tier.splice(insertionPoint(tier, entry), 0, entry);
   }
 
   /** Removes an entry that is still in its tier. */
   private remove(entry: Entry): void {
     const tier = this.tiers[entry.transmits];
     if (tier !== undefined) {
-      // Tiers are sorted by the unique key (length, seq), so a binary search finds it.
-      let lo = 0;
-      let hi = tier.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (before(tier[mid]!, entry)) lo = mid + 1;
-        else hi = mid;
-      }
-      if (tier[lo] === entry) tier.splice(lo, 1);
+      // Tiers are sorted by the unique key (length, seq), so the insertion point is its index.
+      const at = insertionPoint(tier, entry);
+      if (tier[at] === entry) tier.splice(at, 1);
     }
     this.drop(entry);
   }
@@ -206,6 +192,18 @@ export class TransmitLimitedQueue {
   private finish(entry: Entry): void {
     if (entry.completionId !== undefined) this.finished.push({ id: entry.completionId, transmits: entry.transmits });
   }
+}
+
+/** Index of the first entry in a sorted tier that `entry` does not sort after (binary search). */
+function insertionPoint(tier: readonly Entry[], entry: Entry): number {
+  let lo = 0;
+  let hi = tier.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(tier[mid]!, entry)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first entry in a (length-descending) tier whose length is ≤ `free`, or −1. */
