@@ -290,6 +290,9 @@ export class Driver {
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const conn = await this.config.transport.dial(to, { timeoutMs, signal: combined });
     this.openStreams.add(conn);
+    // The deadline covers the whole conversation: a peer that stops reading must not hold a
+    // write (or `end`) open forever any more than one that stops writing may hold a read.
+    const release = destroyOnAbort(conn, combined, timeoutMs);
     try {
       const bytes = encodeStreamMessage(request, { ...this.encodeOptions, labelPreamble: true });
       await conn.write(bytes);
@@ -297,7 +300,7 @@ export class Driver {
         await conn.end();
         return undefined;
       }
-      const reply = await this.readOne(conn, false, combined, timeoutMs);
+      const reply = await this.readOne(conn, false);
       if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`);
       return reply;
     } catch (error) {
@@ -307,34 +310,29 @@ export class Driver {
       }
       throw error;
     } finally {
+      release();
       this.openStreams.delete(conn);
       conn.destroy();
     }
   }
 
-  /** Reads exactly one stream message, or rejects. */
-  private async readOne(conn: StreamConnection, inbound: boolean, signal: AbortSignal, timeoutMs: number): Promise<StreamMessage> {
+  /** Reads exactly one stream message, or rejects. The caller bounds it in time ({@link destroyOnAbort}). */
+  private async readOne(conn: StreamConnection, inbound: boolean): Promise<StreamMessage> {
     const decoder = new StreamDecoder({
       ...this.security,
       expectLabelPreamble: inbound && this.security.label !== undefined,
       limits: this.config.options,
     });
-    const onAbort = (): void => conn.destroy(new TimeoutError(`stream read timed out after ${timeoutMs} ms`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
-      // still have to write the reply on.
-      const chunks = conn[Symbol.asyncIterator]();
-      for (;;) {
-        const { done, value } = await chunks.next();
-        if (done) throw new RemoteError(`stream from ${conn.remoteAddress} ended before a complete message`);
-        decoder.push(value);
-        const step = decoder.next();
-        if (step.kind === 'message') return step.message;
-        if (step.kind === 'error') throw new StreamDecodeError(conn.remoteAddress, step.error.code, step.error.message);
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
+    // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
+    // still have to write the reply on.
+    const chunks = conn[Symbol.asyncIterator]();
+    for (;;) {
+      const { done, value } = await chunks.next();
+      if (done) throw new RemoteError(`stream from ${conn.remoteAddress} ended before a complete message`);
+      decoder.push(value);
+      const step = decoder.next();
+      if (step.kind === 'message') return step.message;
+      if (step.kind === 'error') throw new StreamDecodeError(conn.remoteAddress, step.error.code, step.error.message);
     }
   }
 
@@ -362,10 +360,13 @@ export class Driver {
     this.inboundStreams++;
     this.openStreams.add(conn);
     const { tcpTimeoutMs } = this.config.options;
+    // One deadline for reading the request, writing the reply and ending: a peer that never
+    // reads our reply must not keep one of the MAX_INBOUND_STREAMS slots forever.
+    const release = destroyOnAbort(conn, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
     try {
       let request: StreamMessage;
       try {
-        request = await this.readOne(conn, true, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
+        request = await this.readOne(conn, true);
       } catch (error) {
         const reason = error instanceof StreamDecodeError ? error.reason : 'bad-stream';
         this.config.metrics.increment(METRIC.packetsDropped, 1, { reason });
@@ -381,9 +382,21 @@ export class Driver {
     } catch (error) {
       this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'inbound stream failed');
     } finally {
+      release();
       this.inboundStreams--;
       this.openStreams.delete(conn);
       conn.destroy();
     }
   }
+}
+
+/**
+ * Destroys `conn` (pending reads and writes then fail) when `signal` aborts. Returns a function
+ * that stops listening; call it once the conversation is over.
+ */
+function destroyOnAbort(conn: StreamConnection, signal: AbortSignal, timeoutMs: number): () => void {
+  const onAbort = (): void => conn.destroy(new TimeoutError(`stream exchange timed out after ${timeoutMs} ms`));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
