@@ -242,6 +242,8 @@ export function handlePing(ctx: CoreContext, fx: Effects, from: string, ping: Pi
  * Also for members already reaped but remembered as failed; never for members that left.
  */
 function deadNoteFor(ctx: CoreContext, sender: string | undefined): DeadMessage | undefined {
+  // Fast path for the common case, before hashing a freshly decoded name: nobody to tell.
+  if (ctx.members.count('dead') === 0 && ctx.failed.size === 0) return undefined;
   if (sender === undefined || sender === '' || sender === ctx.config.name) return undefined;
   const entry = ctx.members.get(sender);
   const incarnation = entry === undefined ? ctx.failed.get(sender)?.incarnation : entry.state === 'dead' ? entry.incarnation : undefined;
