@@ -53,8 +53,6 @@ export const U32_MAX = 0xffffffff;
 export const COMPOUND_OVERHEAD = 2;
 /** Most relay (indirect ping) handlers pending at once; more indirect pings are dropped. */
 export const MAX_PENDING_RELAYS = 1024;
-/** Most `host:port` → host entries cached for the CRC decision (cleared beyond this). */
-const MAX_CACHED_HOSTS = 4096;
 /** Most user broadcasts queued; the oldest is dropped beyond this (like serf's queue pruning). */
 export const MAX_USER_BROADCASTS = 1024;
 /** Most outstanding core-initiated stream exchanges remembered; the oldest is forgotten beyond this. */
@@ -151,8 +149,6 @@ export class CoreContext {
   gossipParked = false;
   gossipResumeAt = 0;
   private readonly source: Pick<PingMessage, 'sourceAddr' | 'sourcePort' | 'sourceNode'>;
-  /** `host:port` → host text, for {@link crcForAddress}. */
-  private readonly hostOfAddress = new Map<string, string>();
   /** Scratch array for broadcast selection (reused: no per-packet allocation when idle). */
   private readonly scratch: Uint8Array[] = [];
 
@@ -222,15 +218,10 @@ export class CoreContext {
    * *IP text* up as a node name, which only matches clusters that name nodes by IP (reference §2.1).
    */
   crcForAddress(to: string): boolean {
-    let host = this.hostOfAddress.get(to);
-    if (host === undefined) {
-      // Cache the host text per address: a fresh slice would be hashed again on every send,
-      // which was the core's top cost in the N = 1,000 profile. Bounded: reply addresses come
-      // from peers.
-      if (this.hostOfAddress.size >= MAX_CACHED_HOSTS) this.hostOfAddress.clear();
-      host = to.startsWith('[') ? to.slice(1, to.indexOf(']')) : to.slice(0, to.lastIndexOf(':'));
-      this.hostOfAddress.set(to, host);
-    }
+    // Most clusters name nodes otherwise: then no lookup (slicing and hashing a fresh host
+    // string on every send was the core's top cost in the N = 1,000 profile).
+    if (!this.members.hasIpNamedMembers) return false;
+    const host = to.startsWith('[') ? to.slice(1, to.indexOf(']')) : to.slice(0, to.lastIndexOf(':'));
     const e = this.members.get(host);
     return e !== undefined && (e.vsn[1] ?? 0) >= 5;
   }

@@ -6,6 +6,7 @@
  * burst does not push everyone's detection to the end of the round (memberlist `aliveNode`).
  * @module
  */
+import { ipToBytes } from '../address.js';
 import type { MemberSnapshot, MemberState } from '../events.js';
 import type { Random } from './random.js';
 
@@ -45,6 +46,13 @@ export class MemberTable {
   private list: MemberEntry[] = [];
   private probeIndex = 0;
   private readonly counts: StateCounts = { alive: 0, suspect: 0, dead: 0, left: 0 };
+  /** Entries whose name is an IP literal (memberlist's CRC rule looks addresses up by name). */
+  private ipNamed = 0;
+
+  /** True if some member's name is an IP literal (only then can an address name a member). */
+  get hasIpNamedMembers(): boolean {
+    return this.ipNamed > 0;
+  }
 
   /** The entry named `name`. */
   get(name: string): MemberEntry | undefined {
@@ -77,6 +85,7 @@ export class MemberTable {
     const n = this.list.length;
     this.byName.set(entry.name, entry);
     this.counts[entry.state]++;
+    if (ipToBytes(entry.name) !== undefined) this.ipNamed++;
     this.list.push(entry);
     if (n > 0) {
       const offset = random.int(n);
@@ -132,6 +141,7 @@ export class MemberTable {
       if ((e.state === 'dead' || e.state === 'left') && now - e.stateChangeAt > reapAfterMs) {
         this.byName.delete(e.name);
         this.counts[e.state]--;
+        if (ipToBytes(e.name) !== undefined) this.ipNamed--;
         onReap?.(e);
       } else {
         kept.push(e);
