@@ -28,7 +28,7 @@ import {
   onRelayTimeout,
   scheduleProbeTick,
 } from './probe.js';
-import { handlePushPullRequest, localState, mergeRemoteState, onPushPullResult, onReconnectResult, onPushPullTick, schedulePushPullTick } from './push-pull.js';
+import { handlePushPullRequest, localState, mergeRemoteState, onPushPullResult, onReconnectResult, onPushPullTick, pushPullScale, schedulePushPullTick } from './push-pull.js';
 import type { Random } from './random.js';
 import { snapshotOf } from './snapshot.js';
 import { deferIfStalled, noteStall } from './stall.js';
@@ -60,8 +60,7 @@ export class Core {
    * Starts the protocol: we become alive at incarnation 1 (memberlist `setAlive`, which also
    * queues our alive for gossip) and the probe, gossip and push/pull tickers are armed, each after
    * a random stagger within its interval so restarted clusters do not tick in lockstep. The first
-   * push/pull comes after stagger + interval scaled by the size at the end of the stagger, as in
-   * Go. Idempotent; a no-op after `leave()`.
+   * push/pull comes after stagger + interval, as in Go. Idempotent; a no-op after `leave()`.
    */
   start(now: number, fx: Effects): void {
     const ctx = this.ctx;
@@ -74,7 +73,7 @@ export class Core {
     scheduleProbeTick(ctx, now, fx, ctx.random.int(cfg.probeIntervalMs));
     scheduleGossipTick(ctx, now, fx, ctx.random.int(cfg.gossipIntervalMs));
     if (cfg.pushPullIntervalMs > 0) {
-      schedulePushPullTick(ctx, now, fx, ctx.random.int(cfg.pushPullIntervalMs), true);
+      schedulePushPullTick(ctx, now, fx, ctx.random.int(cfg.pushPullIntervalMs) + pushPullScale(cfg.pushPullIntervalMs, ctx.members.size));
     }
     fx.metric('gauge', METRIC.healthScore, ctx.awareness.score);
     ctx.memberGauges(fx);

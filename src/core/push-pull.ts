@@ -122,16 +122,10 @@ export function mergeRemoteState(ctx: CoreContext, now: number, fx: Effects, rem
   return undefined;
 }
 
-/**
- * Arms the push/pull ticker (a fresh chain). With `stagger`, the first timer only starts the
- * ticker: as in Go's `pushPullTrigger`, the first exchange comes a scaled interval after the
- * stagger, scaled by the cluster size *then* (after the join), not at start-up (size 1).
- */
-export function schedulePushPullTick(ctx: CoreContext, now: number, fx: Effects, afterMs: number, stagger = false): void {
+/** Arms the push/pull ticker (a fresh chain). */
+export function schedulePushPullTick(ctx: CoreContext, now: number, fx: Effects, afterMs: number): void {
   ctx.pushPullTickToken = ctx.token();
-  const timer: PushPullTickTimer = stagger
-    ? { type: 'push-pull-tick', token: ctx.pushPullTickToken, dueAt: now + afterMs, stagger: true }
-    : { type: 'push-pull-tick', token: ctx.pushPullTickToken, dueAt: now + afterMs };
+  const timer: PushPullTickTimer = { type: 'push-pull-tick', token: ctx.pushPullTickToken, dueAt: now + afterMs };
   fx.schedule(timer, afterMs);
 }
 
@@ -148,7 +142,6 @@ export function onPushPullTick(ctx: CoreContext, now: number, fx: Effects, timer
   const interval = pushPullScale(cfg.pushPullIntervalMs, ctx.members.size);
   const next: PushPullTickTimer = { type: 'push-pull-tick', token: timer.token, dueAt: now + interval };
   fx.schedule(next, interval);
-  if (timer.stagger) return;
   const [peer] = ctx.members.kRandom(1, ctx.random, (e) => e.name === cfg.name || e.state !== 'alive');
   if (peer !== undefined) {
     const id = ctx.registerStream({ kind: 'push-pull' });

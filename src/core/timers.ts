@@ -56,8 +56,6 @@ export interface GossipTickTimer extends TimerBase {
 /** The push/pull (anti-entropy) ticker, every `pushPullScale(pushPullIntervalMs, n)`. */
 export interface PushPullTickTimer extends TimerBase {
   readonly type: 'push-pull-tick';
-  /** The start-up stagger is over: start the ticker, exchange nothing yet (Go's `pushPullTrigger`). */
-  readonly stagger?: true;
 }
 
 /** Every timer the core schedules. Dead/left members are reaped when the probe list wraps, so there is no reap timer. */
