@@ -29,8 +29,14 @@ import { AbortError, PayloadTooLargeError, RemoteError, TimeoutError, TransportE
 import type { Clock, TimerHandle } from './clock.js';
 import { TimerHeap } from './timer-heap.js';
 
-/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`). */
-const MAX_INBOUND_STREAMS = 128;
+/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`), counted once a request has been read. */
+const MAX_PENDING_PUSH_PULLS = 128;
+/**
+ * Most inbound streams still sending their request. Beyond it the *oldest* is dropped to make
+ * room: legitimate requests arrive in milliseconds, so the oldest is the idle or trickling one,
+ * and a peer that opens connections and sends nothing cannot lock joins and push/pulls out.
+ */
+const MAX_READING_STREAMS = 128;
 /** Largest UDP payload an IPv4 socket sends (65,535 − 8 UDP − 20 IP header bytes). */
 export const MAX_UDP_DATAGRAM = 65_507;
 /** A heap entry due within this many ms of the host timer's firing counts as due, ms. */
@@ -89,7 +95,10 @@ export class Driver {
   private hostTimer: TimerHandle | undefined;
   private hostTimerDue = Infinity;
   private readonly openStreams = new Set<StreamConnection>();
-  private inboundStreams = 0;
+  /** Inbound streams still reading their request, oldest first (see {@link MAX_READING_STREAMS}). */
+  private readonly readingStreams = new Set<StreamConnection>();
+  /** Inbound push/pulls read and not yet answered. */
+  private pendingPushPulls = 0;
   private stopped = false;
   private readonly security: PacketSecurity;
   private readonly encodeOptions: Parameters<typeof encodeStreamMessage>[1];
@@ -352,22 +361,24 @@ export class Driver {
   }
 
   private async serveStream(conn: StreamConnection): Promise<void> {
-    if (this.stopped || this.inboundStreams >= MAX_INBOUND_STREAMS) {
-      this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-limit' });
+    if (this.stopped) {
       conn.destroy();
       return;
     }
-    this.inboundStreams++;
+    if (this.readingStreams.size >= MAX_READING_STREAMS) this.evictOldestReader();
+    this.readingStreams.add(conn);
     this.openStreams.add(conn);
     const { tcpTimeoutMs } = this.config.options;
     // One deadline for reading the request, writing the reply and ending: a peer that never
-    // reads our reply must not keep one of the MAX_INBOUND_STREAMS slots forever.
+    // reads our reply must not hold its stream (and our encoded reply) forever.
     const release = destroyOnAbort(conn, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
+    let counted = false;
     try {
       let request: StreamMessage;
       try {
         request = await this.readOne(conn, true);
       } catch (error) {
+        if (!this.readingStreams.has(conn)) return; // evicted: already counted
         const reason = error instanceof StreamDecodeError ? error.reason : 'bad-stream';
         this.config.metrics.increment(METRIC.packetsDropped, 1, { reason });
         this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'rejected inbound stream');
@@ -375,6 +386,18 @@ export class Driver {
         const text = error instanceof Error ? error.message : String(error);
         await conn.write(encodeStreamMessage({ type: 'error', error: text }, this.encodeOptions)).catch(() => {});
         return;
+      } finally {
+        this.readingStreams.delete(conn);
+      }
+      if (request.type === 'push-pull') {
+        if (this.pendingPushPulls >= MAX_PENDING_PUSH_PULLS) {
+          // memberlist's answer and wording (net.go, maxPushPullRequests).
+          this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-limit' });
+          await conn.write(encodeStreamMessage({ type: 'error', error: 'Too many pending push/pull requests' }, this.encodeOptions)).catch(() => {});
+          return;
+        }
+        this.pendingPushPulls++;
+        counted = true;
       }
       const reply = this.step((now, fx) => this.core.handleStream(now, conn.remoteAddress, request, fx));
       if (reply !== undefined) await conn.write(encodeStreamMessage(reply, this.encodeOptions));
@@ -383,10 +406,19 @@ export class Driver {
       this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'inbound stream failed');
     } finally {
       release();
-      this.inboundStreams--;
+      if (counted) this.pendingPushPulls--;
       this.openStreams.delete(conn);
       conn.destroy();
     }
+  }
+
+  /** Drops the inbound stream that has waited longest for its request (see {@link MAX_READING_STREAMS}). */
+  private evictOldestReader(): void {
+    const oldest = this.readingStreams.values().next().value as StreamConnection;
+    this.readingStreams.delete(oldest);
+    this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-evicted' });
+    this.config.logger.debug({ from: oldest.remoteAddress }, 'dropped the oldest unfinished inbound stream to make room');
+    oldest.destroy(new TransportError('evicted: too many inbound streams still sending their request'));
   }
 }
 
