@@ -42,6 +42,7 @@ import { encodeCompressed, writePushNodeState, writePushPullHeader, writeUserMsg
 import { decodePayload, encodeCompound, encodeMessage, encodeStreamMessage, openPacket, sealPacket, StreamDecoder, type PacketMessage, type PushNodeState } from '../../src/wire/index.js';
 import { Writer } from '../../src/wire/writer.js';
 import { aliveNames, count, startNode, waitUntil, type TestNode } from './helpers.js';
+import { mulberry32 } from '../../src/testing/prng.js';
 
 // ---- seeded randomness ----------------------------------------------------------------------
 
@@ -51,18 +52,6 @@ const SEED = (() => {
   if (env !== undefined && env !== '') return Number(env);
   return Math.floor(Math.random() * 2 ** 31);
 })();
-
-/** mulberry32: small, fast, good enough to pick bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
@@ -318,7 +307,7 @@ async function expectConverged(nodes: readonly TestNode[], names: readonly strin
 /** Reruns `body` with the seed in the failure message. */
 async function seeded(body: (rng: Rng) => Promise<void>): Promise<void> {
   try {
-    await body(prng(SEED));
+    await body(mulberry32(SEED));
   } catch (error) {
     if (error instanceof Error) error.message = `[seed ${SEED}; replay: HEARSAY_SEED=${SEED} npx vitest run test/integration/hostile.test.ts] ${error.message}`;
     throw error;
