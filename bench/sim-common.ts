@@ -20,10 +20,10 @@ export function nodeNames(n: number): string[] {
  * A converged cluster of `n` nodes through {@link Simulator.bootstrapConverged} (no join storm;
  * see its doc for what is and is not reproduced). Virtual time is still 0.
  */
-export function bootstrappedCluster(n: number, options: SimulatorOptions): Simulator {
+export async function bootstrappedCluster(n: number, options: SimulatorOptions): Promise<Simulator> {
   // The benchmarks watch events through listeners; a kept log would only grow.
   const sim = new Simulator({ recordLog: false, ...options });
-  for (const name of nodeNames(n)) sim.addNode(name);
+  for (const name of nodeNames(n)) await sim.addNode(name);
   sim.bootstrapConverged();
   return sim;
 }
@@ -33,11 +33,11 @@ export function bootstrappedCluster(n: number, options: SimulatorOptions): Simul
  * through n0 over one second (as test/sim/helpers.ts does), run until every node counts `n` live
  * members. Throws if that takes longer than `maxMs` of virtual time.
  */
-export function joinStorm(sim: Simulator, n: number, report: (simulatedMs: number) => void, maxMs = 300_000): void {
+export async function joinStorm(sim: Simulator, n: number, report: (simulatedMs: number) => void, maxMs = 300_000): Promise<void> {
   const start = sim.now;
   for (let i = 1; i < n; i++) sim.at(start + (i * 1000) / n, () => sim.join(`n${i}`, 'n0'));
   let last = 0;
-  const ok = sim.runUntil(
+  const ok = await sim.runUntil(
     () => {
       if (sim.now - last >= 2000) {
         last = sim.now;

@@ -29,7 +29,7 @@ export interface DetectionResult extends DetectionParams {
 /** Longest wait for one crash to be declared everywhere, virtual ms. */
 const CAP_MS = 300_000;
 
-export function runDetection(p: DetectionParams): DetectionResult {
+export async function runDetection(p: DetectionParams): Promise<DetectionResult> {
   setProgressLabel(`detection N=${p.n}`);
   const wall = stopwatch();
   const firstSuspect: (number | null)[] = [];
@@ -37,21 +37,21 @@ export function runDetection(p: DetectionParams): DetectionResult {
   const allFail: (number | null)[] = [];
   let simulated = 0;
   for (let seed = 1; seed <= p.seeds; seed++) {
-    const sim = bootstrappedCluster(p.n, { seed, network: { loss: p.loss ?? 0 } });
-    sim.runFor(30_000);
+    const sim = await bootstrappedCluster(p.n, { seed, network: { loss: p.loss ?? 0 } });
+    await sim.runFor(30_000);
     // Victims spread over the name space, never n0.
     const stride = Math.max(1, Math.floor((p.n - 1) / p.crashes));
     for (let c = 0; c < p.crashes; c++) {
       const victim = `n${1 + ((c * stride + seed) % (p.n - 1))}`;
       const watch = new CrashDetection(sim, [victim]);
-      sim.runUntil(() => watch.done(), CAP_MS, 50);
+      await sim.runUntil(() => watch.done(), CAP_MS, 50);
       watch.stop();
       const [r] = watch.results();
       firstSuspect.push(r?.firstSuspectMs ?? null);
       firstFail.push(r?.firstFailMs ?? null);
       allFail.push(r?.allFailMs ?? null);
       progress(`seed ${seed}, crash ${c + 1}/${p.crashes}: all fail after ${fix((r?.allFailMs ?? NaN) / 1000, 1)} s (wall ${wall().toFixed(0)} s)`);
-      sim.runFor(5_000);
+      await sim.runFor(5_000);
     }
     simulated += sim.now;
   }

@@ -30,12 +30,12 @@ export interface DisseminationResult extends DisseminationParams {
 /** Longest wait for one update, virtual ms. */
 const CAP_MS = 300_000;
 
-export function runDissemination(p: DisseminationParams): DisseminationResult {
+export async function runDissemination(p: DisseminationParams): Promise<DisseminationResult> {
   setProgressLabel(`dissemination N=${p.n} loss=${p.loss}`);
   const wall = stopwatch();
-  const sim = bootstrappedCluster(p.n, { seed: p.seed ?? 1, network: { loss: p.loss } });
+  const sim = await bootstrappedCluster(p.n, { seed: p.seed ?? 1, network: { loss: p.loss } });
   progress(`bootstrapped in ${wall().toFixed(1)} s`, true);
-  sim.runFor(30_000);
+  await sim.runFor(30_000);
   const to999: (number | null)[] = [];
   const to100: (number | null)[] = [];
   const viaPushPull: number[] = [];
@@ -44,13 +44,13 @@ export function runDissemination(p: DisseminationParams): DisseminationResult {
     const origin = `n${(1 + u * step) % p.n}`;
     const spread = new UpdateSpread(sim, origin, p.n);
     sim.setMetadata(origin, { version: String(u + 2) });
-    sim.runUntil(() => spread.done(), CAP_MS, 5);
+    await sim.runUntil(() => spread.done(), CAP_MS, 5);
     spread.stop();
     to999.push(spread.timeTo(0.999) ?? null);
     to100.push(spread.timeTo(1) ?? null);
     viaPushPull.push(spread.viaPushPull);
     progress(`update ${u + 1}/${p.updates}: 100 % after ${fix((to100.at(-1) ?? NaN) / 1000, 2)} s`);
-    sim.runFor(10_000);
+    await sim.runFor(10_000);
   }
   return { ...p, gossipIntervalMs: lan().gossipIntervalMs, to999, to100, viaPushPull, wallSeconds: wall() };
 }

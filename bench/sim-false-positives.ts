@@ -31,14 +31,14 @@ export interface FalsePositiveResult extends FalsePositiveParams {
   readonly wallSeconds: number;
 }
 
-export function runFalsePositives(p: FalsePositiveParams): FalsePositiveResult {
+export async function runFalsePositives(p: FalsePositiveParams): Promise<FalsePositiveResult> {
   setProgressLabel(`false positives N=${p.n} stall=${p.stall} loss=${p.loss} lifeguard=${p.lifeguard ? 'on' : 'off'}`);
   const wall = stopwatch();
   const stallMs = p.stallMs ?? 10 * 60_000;
   const k = Math.round(p.n * p.stall);
   const totals = { failsHealthy: 0, failsStalled: 0, suspectsHealthy: 0, suspectsStalled: 0 };
   for (let seed = 1; seed <= p.seeds; seed++) {
-    const sim = bootstrappedCluster(p.n, { seed, network: { loss: p.loss }, lifeguard: p.lifeguard });
+    const sim = await bootstrappedCluster(p.n, { seed, network: { loss: p.loss }, lifeguard: p.lifeguard });
     const names = nodeNames(p.n);
     // Stalled: every (n / k)-th node, spread over the name space.
     const stalled = names.filter((_, i) => k > 0 && Math.floor((i * k) / p.n) !== Math.floor(((i + 1) * k) / p.n));
@@ -47,7 +47,7 @@ export function runFalsePositives(p: FalsePositiveParams): FalsePositiveResult {
     pauseRepeatedly(sim, stalled, sim.now + stallMs, seed * 7919);
     const end = sim.now + stallMs + 60_000;
     while (sim.now < end) {
-      sim.runFor(Math.min(30_000, end - sim.now));
+      await sim.runFor(Math.min(30_000, end - sim.now));
       progress(`seed ${seed}: ${(sim.now / 1000).toFixed(0)} s simulated, fails so far ${watch.fails.healthy! + watch.fails.stalled!}`);
     }
     watch.stop();

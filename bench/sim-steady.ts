@@ -75,14 +75,14 @@ export async function runSteady(p: SteadyParams): Promise<SteadyResult> {
   const heap0 = heapUsed();
   let wall = stopwatch();
   const sim = new Simulator({ seed: p.seed ?? 1, recordLog: false });
-  for (const name of nodeNames(p.n)) sim.addNode(name);
+  for (const name of nodeNames(p.n)) await sim.addNode(name);
   const heap1 = heapUsed();
   wall = stopwatch();
   let convergedAtMs: number | undefined;
   if (mode === 'bootstrap') {
     sim.bootstrapConverged();
   } else {
-    joinStorm(sim, p.n, (ms) => progress(`joining: ${(ms / 1000).toFixed(0)} s simulated`));
+    await joinStorm(sim, p.n, (ms) => progress(`joining: ${(ms / 1000).toFixed(0)} s simulated`));
     convergedAtMs = sim.now;
   }
   const convergeWallSeconds = wall();
@@ -93,7 +93,7 @@ export async function runSteady(p: SteadyParams): Promise<SteadyResult> {
   const warmupMs = windowStartMs - sim.now;
   wall = stopwatch();
   while (sim.now < windowStartMs) {
-    sim.runFor(Math.min(10_000, windowStartMs - sim.now));
+    await sim.runFor(Math.min(10_000, windowStartMs - sim.now));
     progress(`warm-up: ${(sim.now / 1000).toFixed(0)} s simulated`);
   }
   const warmupWallSeconds = wall();
@@ -106,22 +106,20 @@ export async function runSteady(p: SteadyParams): Promise<SteadyResult> {
   wall = stopwatch();
   const end1 = sim.now + windowMs;
   while (sim.now < end1) {
-    sim.runFor(Math.min(10_000, end1 - sim.now));
+    await sim.runFor(Math.min(10_000, end1 - sim.now));
     progress(`bandwidth window: ${(sim.now / 1000).toFixed(0)} s simulated`);
   }
   const bandwidthWallSeconds = wall();
   const traffic = trafficRate(before, trafficSample(sim), p.n);
 
-  // Window 2, the next push/pull period: speed, without the byte counting (which encodes every
-  // push/pull, work the simulator does not otherwise do), and the profile if asked for.
-  sim.network.countStreamBytes = false;
+  // Window 2, the next push/pull period: speed, and the profile if asked for.
   const session = p.profile ? await startProfile() : undefined;
   const load = loadavg();
   const cpu0 = process.cpuUsage();
   wall = stopwatch();
   const end2 = sim.now + windowMs;
   while (sim.now < end2) {
-    sim.runFor(Math.min(10_000, end2 - sim.now));
+    await sim.runFor(Math.min(10_000, end2 - sim.now));
     progress(`speed window: ${(sim.now / 1000).toFixed(0)} s simulated`);
   }
   const windowWallSeconds = wall();

@@ -3,25 +3,26 @@
  * @module
  */
 import { EventEmitter } from 'eventemitter3';
-import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
-import { formatHostPort, ipToBytes, parseHostPort } from './address.js';
+import { ipToBytes, parseHostPort } from './address.js';
 import { Core, type CoreConfig } from './core/core.js';
 import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
-import { AbortError, JoinError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
+import { AbortError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot } from './events.js';
 import { encodeMetadata } from './metadata.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
 import { chooseAdvertiseAddress } from './runtime/advertise.js';
-import { systemClock } from './runtime/clock.js';
+import { systemClock, type Clock } from './runtime/clock.js';
 import { deferred, type Deferred } from './runtime/deferred.js';
 import { Driver } from './runtime/driver.js';
+import { joinSeeds } from './runtime/join.js';
+import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
 import { encodeMessage } from './wire/codec.js';
-import type { Keyring } from './wire/keyring.js';
+import { encryptionOverhead, type Keyring } from './wire/keyring.js';
 
 /** Lifecycle of a {@link Hearsay} node. */
 export type NodeStatus = 'created' | 'starting' | 'running' | 'left' | 'shutdown';
@@ -71,13 +72,19 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private driver: Driver | undefined;
   private core: Core | undefined;
   private boundPort = 0;
+  private readonly clock: Clock;
 
   /**
    * Validates options; does no I/O.
+   * @param runtime internal: the simulator's virtual clock (host apps leave it out).
    * @throws {InvalidOptionsError} for a bad option. @throws {MetadataTooLargeError} for metadata over 512 bytes.
    */
-  constructor(options: HearsayOptions) {
+  constructor(
+    options: HearsayOptions,
+    private readonly runtime: NodeRuntime = {},
+  ) {
     super();
+    this.clock = runtime.clock ?? systemClock;
     this.options = resolveOptions(options);
     this.logger = this.options.logger ?? noopLogger;
     this.metaBytes = encodeMetadata(this.options.metadata);
@@ -127,13 +134,15 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       driver = new Driver(core, {
         options: o,
         transport,
-        clock: systemClock,
+        clock: this.clock,
         logger: this.logger,
         metrics: o.metrics ?? noopMetrics,
         onEvent: (event) => this.onCoreEvent(event),
         onFatal: (error) => this.fail(error),
+        ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),
       });
       this.driver = driver;
+      nodeInternals.set(this, { driver, core });
       driver.begin();
       this.statusValue = 'running';
     } catch (error) {
@@ -162,6 +171,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       tcpTimeoutMs: o.tcpTimeoutMs,
       disableTcpPings: o.disableTcpPings,
       packetBudgetBytes: o.packetBudgetBytes,
+      packetOverheadBytes: packetOverhead(o),
       deadNodeReclaimMs: o.deadNodeReclaimMs,
       name: o.name,
       advertiseAddr: addr,
@@ -190,47 +200,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     const { driver, core } = this.running('join');
     const list = typeof seeds === 'string' ? [seeds] : [...seeds];
     const signal = this.withLifetime(options.signal);
-    const outcomes = await Promise.all(
-      list.map(async (seed): Promise<SeedFailure | undefined> => {
-        try {
-          const addresses = await this.resolveSeed(seed);
-          let lastError: Error = new Error('no address');
-          for (const address of addresses) {
-            try {
-              const reply = await driver.exchange(address, core.localState(true), this.options.tcpTimeoutMs, signal);
-              if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
-              const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx));
-              if (err) throw err;
-              return undefined;
-            } catch (error) {
-              if (signal.aborted) throw error;
-              lastError = error instanceof Error ? error : new Error(String(error));
-            }
-          }
-          throw lastError;
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          this.logger.warn({ seed, err }, 'could not contact seed');
-          return { seed, error: err };
-        }
-      }),
-    );
-    if (signal.aborted) throw new AbortError('join aborted', { cause: signal.reason });
-    const failures = outcomes.filter((f): f is SeedFailure => f !== undefined);
-    const contacted = list.length - failures.length;
-    if (contacted === 0) throw new JoinError(failures);
-    return { contacted, failures };
-  }
-
-  private async resolveSeed(seed: string): Promise<string[]> {
-    if (parseHostPort(seed)) return [seed];
-    const bare = ipToBytes(seed.replace(/^\[|\]$/g, ''));
-    if (bare) return [formatHostPort(seed.replace(/^\[|\]$/g, ''), this.boundPort)];
-    const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(seed);
-    if (!m) throw new TransportError(`cannot parse seed address "${seed}"`);
-    const port = m[2] === undefined ? this.boundPort : Number(m[2]);
-    const found = await lookup(m[1]!, { all: true });
-    return found.map((a) => formatHostPort(a.address, port));
+    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs };
+    return joinSeeds(context, list, signal);
   }
 
   /**
@@ -376,11 +347,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private waitForBroadcast(id: number, timeoutMs: number, callerSignal: AbortSignal | undefined): Promise<void> {
     const done = deferred<void>();
     const signal = this.withLifetime(callerSignal);
-    const timer = setTimeout(() => finish(new TimeoutError(`broadcast not sent within ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
+    const timer = this.clock.setTimer(() => finish(new TimeoutError(`broadcast not sent within ${timeoutMs} ms`)), timeoutMs);
     const onAbort = (): void => finish(new AbortError('aborted while waiting for broadcast', { cause: signal.reason }));
     const finish = (error?: Error): void => {
-      clearTimeout(timer);
+      this.clock.clearTimer(timer);
       signal.removeEventListener('abort', onAbort);
       this.broadcastWaiters.delete(id);
       if (error) done.reject(error);
@@ -426,4 +396,15 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       this.logger.error({ err: error, event: name }, 'an event listener threw');
     }
   }
+}
+
+/**
+ * Bytes the driver adds to a gossip datagram after the core packed it, as memberlist subtracts
+ * them from `UDPBufferSize` before packing (`net.go`, `state.go`): the label (`F4 len label`) and
+ * the encryption envelope (version 1: 29 bytes). The CRC header (5 bytes) is not counted, as in
+ * memberlist, whose datagrams can be `UDPBufferSize` + 5 bytes.
+ */
+export function packetOverhead(o: ResolvedOptions): number {
+  const label = o.label === undefined ? 0 : 2 + new TextEncoder().encode(o.label).length;
+  return label + (o.secretKeys.length > 0 ? encryptionOverhead(1) : 0);
 }

@@ -90,7 +90,7 @@ async function members(argv: string[]): Promise<void> {
   }
 }
 
-function simulateCommand(argv: string[]): void {
+async function simulateCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -114,14 +114,14 @@ function simulateCommand(argv: string[]): void {
   if (!(args.loss >= 0 && args.loss < 1)) fail('--loss must be in [0, 1)');
   if (!Number.isInteger(args.crashes) || args.crashes < 1) fail('--crashes must be an integer ≥ 1');
   if (!Number.isInteger(args.seed)) fail('--seed must be an integer');
-  process.stdout.write(`${formatResult(args, simulate(args))}\n`);
+  process.stdout.write(`${formatResult(args, await simulate(args))}\n`);
 }
 
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'agent') await agent(rest);
   else if (command === 'members') await members(rest);
-  else if (command === 'simulate') simulateCommand(rest);
+  else if (command === 'simulate') await simulateCommand(rest);
   else fail(command ? `unknown command "${command}"` : 'no command');
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));

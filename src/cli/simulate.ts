@@ -41,20 +41,20 @@ function progress(label: string, fraction: number): void {
 }
 
 /** Runs the simulator over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
-function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): boolean {
+function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): Promise<boolean> {
   return runReporting(sim, totalMs, done, (f) => progress(label, f));
 }
 
 /** Runs the standard scenario: staggered joins, one metadata update, then `crashes` crashes. */
-export function simulate(args: SimulateArgs): SimulateResult {
+export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
   const wallStart = performance.now();
   const n = args.nodes;
   const sim = new Simulator({ seed: args.seed, network: { loss: args.loss }, lifeguard: args.lifeguard });
   const names = Array.from({ length: n }, (_, i) => `n${i}`);
-  for (const name of names) sim.addNode(name);
+  for (const name of names) await sim.addNode(name);
   for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
 
-  const convergedOk = runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n));
+  const convergedOk = await runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n));
   const convergedMs = convergedOk ? sim.now : undefined;
 
   // False failures: fails about members never crashed, from convergence on.
@@ -65,7 +65,7 @@ export function simulate(args: SimulateArgs): SimulateResult {
   // Dissemination of one update from n1.
   const spread = new UpdateSpread(sim, 'n1', n);
   sim.setMetadata('n1', { version: '2' });
-  runWithProgress(sim, 'disseminating', 120_000, () => spread.done());
+  await runWithProgress(sim, 'disseminating', 120_000, () => spread.done());
   spread.stop();
   const informed = spread.times.map((t, i) => [t / 1000, (i + 1) / n] as [number, number]);
   const updateAll999Ms = spread.timeTo(0.999);
@@ -73,14 +73,14 @@ export function simulate(args: SimulateArgs): SimulateResult {
 
   // Steady-state traffic over 10 s (datagrams and push/pull streams).
   const before = trafficSample(sim);
-  sim.runFor(10_000);
+  await sim.runFor(10_000);
   const rate = trafficRate(before, trafficSample(sim), n);
   const bytesPerNodePerSec = rate.bytesPerNodePerSec;
   const packetsPerNodePerSec = rate.packetsPerNodePerSec;
 
   // Failure detection: crash some nodes, time until each survivor declares each dead.
   const crashes = new CrashDetection(sim, victims);
-  runWithProgress(sim, 'detecting failures', 180_000, () => crashes.done());
+  await runWithProgress(sim, 'detecting failures', 180_000, () => crashes.done());
   crashes.stop();
   falseWatch.stop();
   const detection = crashes.allFailDelays();

@@ -27,3 +27,20 @@ export const systemClock: Clock = {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
+
+/** A deadline on a {@link Clock}: `signal` aborts with the error `onExpire` builds once `delayMs` has passed. */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** Stops the timer (call it once the guarded work is over, so no timer lingers). */
+  cancel(): void;
+}
+
+/**
+ * `AbortSignal.timeout` on a given clock, so the simulator's virtual time governs stream and
+ * waiter deadlines exactly as the system clock governs them on sockets.
+ */
+export function deadline(clock: Clock, delayMs: number, onExpire: () => Error): Deadline {
+  const controller = new AbortController();
+  const handle = clock.setTimer(() => controller.abort(onExpire()), delayMs);
+  return { signal: controller.signal, cancel: () => clock.clearTimer(handle) };
+}

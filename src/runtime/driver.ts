@@ -24,21 +24,11 @@ import type { StreamConnection, Transport } from '../transport/transport.js';
 import type { StreamMessage } from '../wire/messages.js';
 import { Keyring } from '../wire/keyring.js';
 import { decodePayload, openPacket, sealPacket, type PacketSecurity } from '../wire/packet.js';
-import { StreamDecoder, encodeStreamMessage } from '../wire/stream.js';
-import { AbortError, PayloadTooLargeError, RemoteError, TimeoutError, TransportError } from '../errors.js';
+import { PayloadTooLargeError, RemoteError } from '../errors.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { StreamService } from './streams.js';
 import { TimerHeap } from './timer-heap.js';
 
-/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`), counted once a request has been read. */
-const MAX_PENDING_PUSH_PULLS = 128;
-/**
- * Most inbound streams still sending their request. Beyond it the *oldest* is dropped to make
- * room: legitimate requests arrive in milliseconds, so the oldest is the idle or trickling one,
- * and a peer that opens connections and sends nothing cannot lock joins and push/pulls out.
- */
-const MAX_READING_STREAMS = 128;
-/** Largest UDP payload an IPv4 socket sends (65,535 − 8 UDP − 20 IP header bytes). */
-export const MAX_UDP_DATAGRAM = 65_507;
 /** A heap entry due within this many ms of the host timer's firing counts as due, ms. */
 const EARLY_FIRE_MS = 1;
 /** Most timers handled in one host-timer callback, so a timer storm cannot starve I/O. */
@@ -55,6 +45,18 @@ export interface DriverConfig {
   readonly onEvent: (event: CoreEvent) => void;
   /** The transport failed for good; the node can no longer run. */
   readonly onFatal: (error: Error) => void;
+  /**
+   * Apply the event-loop stall rule (default true). Off only for the simulator's plain-SWIM
+   * comparison runs, which show what Lifeguard adds.
+   */
+  readonly stallDetection?: boolean;
+}
+
+/** The packet security a node's options ask for: keyring, label, incoming verification. */
+export function packetSecurity(o: ResolvedOptions): PacketSecurity {
+  const keyring = o.secretKeys.length > 0 ? new Keyring(o.secretKeys) : undefined;
+  const label = o.label === undefined ? undefined : new TextEncoder().encode(o.label);
+  return { ...(keyring ? { keyring } : {}), ...(label ? { label } : {}), encryptionVersion: 1, verifyIncoming: !o.allowUnencrypted };
 }
 
 /**
@@ -78,31 +80,15 @@ class StepEffects extends AccumulatingEffects {
   }
 }
 
-/** A stream that did not decode; `reason` is the wire decode code, used as the drop metric's label. */
-class StreamDecodeError extends RemoteError {
-  constructor(
-    from: string,
-    readonly reason: string,
-    detail: string,
-  ) {
-    super(`bad stream from ${from}: ${reason}: ${detail}`);
-  }
-}
-
-/** Runs one core over real I/O. Created and owned by `Hearsay`. */
+/** Runs one core over real (or simulated) I/O. Created and owned by `Hearsay`. */
 export class Driver {
   private readonly heap = new TimerHeap<Timer>();
   private hostTimer: TimerHandle | undefined;
   private hostTimerDue = Infinity;
-  private readonly openStreams = new Set<StreamConnection>();
-  /** Inbound streams still reading their request, oldest first (see {@link MAX_READING_STREAMS}). */
-  private readonly readingStreams = new Set<StreamConnection>();
-  /** Inbound push/pulls read and not yet answered. */
-  private pendingPushPulls = 0;
   private stopped = false;
   private readonly security: PacketSecurity;
-  private readonly encodeOptions: Parameters<typeof encodeStreamMessage>[1];
-  /** Timer lateness beyond this means the process was stalled, ms. */
+  private readonly streams: StreamService;
+  /** Timer lateness beyond this means the process was stalled, ms (Infinity: rule off). */
   readonly stallThresholdMs: number;
 
   constructor(
@@ -110,18 +96,21 @@ export class Driver {
     private readonly config: DriverConfig,
   ) {
     const o = config.options;
-    const keyring = o.secretKeys.length > 0 ? new Keyring(o.secretKeys) : undefined;
-    const label = o.label === undefined ? undefined : new TextEncoder().encode(o.label);
-    this.security = {
-      ...(keyring ? { keyring } : {}),
-      ...(label ? { label } : {}),
-      encryptionVersion: 1,
-      verifyIncoming: !o.allowUnencrypted,
-    };
-    this.encodeOptions = { compress: o.compression, ...(keyring ? { keyring } : {}), ...(label ? { label } : {}), encryptionVersion: 1, labelPreamble: false };
+    this.security = packetSecurity(o);
+    this.streams = new StreamService({
+      transport: config.transport,
+      clock: config.clock,
+      logger: config.logger,
+      metrics: config.metrics,
+      security: this.security,
+      compress: o.compression,
+      limits: o,
+      tcpTimeoutMs: o.tcpTimeoutMs,
+      serve: (from, request) => this.step((now, fx) => this.core.handleStream(now, from, request, fx)),
+    });
     // A fifth of the probe timeout: late enough to ignore ordinary jitter, early enough that a
     // stall which could have eaten an ack window is always noticed.
-    this.stallThresholdMs = Math.max(50, o.probeTimeoutMs / 5);
+    this.stallThresholdMs = config.stallDetection === false ? Infinity : Math.max(50, o.probeTimeoutMs / 5);
   }
 
   /** The keyring in use, if encryption is on (shared so keys can be rotated at run time). */
@@ -141,8 +130,7 @@ export class Driver {
     if (this.hostTimer !== undefined) this.config.clock.clearTimer(this.hostTimer);
     this.hostTimer = undefined;
     this.heap.clear();
-    for (const conn of this.openStreams) conn.destroy();
-    this.openStreams.clear();
+    this.streams.stop();
   }
 
   /** True once {@link stop} ran. */
@@ -193,14 +181,15 @@ export class Driver {
 
   /**
    * {@link sendPayload} for a host's user message: sealing errors throw, and so does a datagram
-   * that no socket could send (over {@link MAX_UDP_DATAGRAM}).
+   * larger than the transport delivers (`transport.mtu`: 65,507 bytes for UDP over IPv4).
    * @throws {PayloadTooLargeError}
    */
   sendUserDatagram(to: string, payload: Uint8Array, crc: boolean): void {
     const datagram = sealPacket(payload, { compress: this.config.options.compression, crc, ...this.security });
-    if (datagram.length > MAX_UDP_DATAGRAM) {
+    const mtu = this.config.transport.mtu;
+    if (datagram.length > mtu) {
       const overhead = datagram.length - payload.length;
-      throw new PayloadTooLargeError('user datagram', datagram.length, MAX_UDP_DATAGRAM, `keep payloads under ${MAX_UDP_DATAGRAM - overhead - 1} bytes here, or use sendReliable()`);
+      throw new PayloadTooLargeError('user datagram', datagram.length, mtu, `keep payloads under ${mtu - overhead - 1} bytes here, or use sendReliable()`);
     }
     this.sendDatagram(to, datagram);
   }
@@ -291,58 +280,8 @@ export class Driver {
    * One outbound stream exchange: dial, send `request`, read one reply (none for a user
    * message). Rejects with `TimeoutError`, `AbortError`, `TransportError` or `RemoteError`.
    */
-  async exchange(to: string, request: StreamMessage, timeoutMs: number, signal?: AbortSignal): Promise<StreamMessage | undefined> {
-    if (this.stopped) throw new TransportError('node is shut down');
-    // The core computes deadlines from a fractional monotonic clock; timers want whole ms.
-    timeoutMs = Math.max(1, Math.ceil(timeoutMs));
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const conn = await this.config.transport.dial(to, { timeoutMs, signal: combined });
-    this.openStreams.add(conn);
-    // The deadline covers the whole conversation: a peer that stops reading must not hold a
-    // write (or `end`) open forever any more than one that stops writing may hold a read.
-    const release = destroyOnAbort(conn, combined, timeoutMs);
-    try {
-      const bytes = encodeStreamMessage(request, { ...this.encodeOptions, labelPreamble: true });
-      await conn.write(bytes);
-      if (request.type === 'user') {
-        await conn.end();
-        return undefined;
-      }
-      const reply = await this.readOne(conn, false);
-      if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`);
-      return reply;
-    } catch (error) {
-      if (combined.aborted && !(error instanceof RemoteError)) {
-        if (deadline.aborted && !signal?.aborted) throw new TimeoutError(`stream exchange with ${to} timed out after ${timeoutMs} ms`, { cause: error });
-        throw new AbortError('stream exchange aborted', { cause: signal?.reason });
-      }
-      throw error;
-    } finally {
-      release();
-      this.openStreams.delete(conn);
-      conn.destroy();
-    }
-  }
-
-  /** Reads exactly one stream message, or rejects. The caller bounds it in time ({@link destroyOnAbort}). */
-  private async readOne(conn: StreamConnection, inbound: boolean): Promise<StreamMessage> {
-    const decoder = new StreamDecoder({
-      ...this.security,
-      expectLabelPreamble: inbound && this.security.label !== undefined,
-      limits: this.config.options,
-    });
-    // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
-    // still have to write the reply on.
-    const chunks = conn[Symbol.asyncIterator]();
-    for (;;) {
-      const { done, value } = await chunks.next();
-      if (done) throw new RemoteError(`stream from ${conn.remoteAddress} ended before a complete message`);
-      decoder.push(value);
-      const step = decoder.next();
-      if (step.kind === 'message') return step.message;
-      if (step.kind === 'error') throw new StreamDecodeError(conn.remoteAddress, step.error.code, step.error.message);
-    }
+  exchange(to: string, request: StreamMessage, timeoutMs: number, signal?: AbortSignal): Promise<StreamMessage | undefined> {
+    return this.streams.exchange(to, request, timeoutMs, signal);
   }
 
   private runCoreStream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {
@@ -357,78 +296,7 @@ export class Driver {
 
   /** Serves one inbound stream exchange (push/pull, fallback ping, reliable user message). Never throws. */
   handleStream(conn: StreamConnection): void {
-    void this.serveStream(conn);
+    if (this.stopped) conn.destroy();
+    else this.streams.serve(conn);
   }
-
-  private async serveStream(conn: StreamConnection): Promise<void> {
-    if (this.stopped) {
-      conn.destroy();
-      return;
-    }
-    if (this.readingStreams.size >= MAX_READING_STREAMS) this.evictOldestReader();
-    this.readingStreams.add(conn);
-    this.openStreams.add(conn);
-    const { tcpTimeoutMs } = this.config.options;
-    // One deadline for reading the request, writing the reply and ending: a peer that never
-    // reads our reply must not hold its stream (and our encoded reply) forever.
-    const release = destroyOnAbort(conn, AbortSignal.timeout(tcpTimeoutMs), tcpTimeoutMs);
-    let counted = false;
-    try {
-      let request: StreamMessage;
-      try {
-        request = await this.readOne(conn, true);
-      } catch (error) {
-        if (!this.readingStreams.has(conn)) return; // evicted: already counted
-        const reason = error instanceof StreamDecodeError ? error.reason : 'bad-stream';
-        this.config.metrics.increment(METRIC.packetsDropped, 1, { reason });
-        this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'rejected inbound stream');
-        // memberlist answers a failed read with errResp before closing (reference §3.1).
-        const text = error instanceof Error ? error.message : String(error);
-        await conn.write(encodeStreamMessage({ type: 'error', error: text }, this.encodeOptions)).catch(() => {});
-        return;
-      } finally {
-        this.readingStreams.delete(conn);
-      }
-      if (request.type === 'push-pull') {
-        if (this.pendingPushPulls >= MAX_PENDING_PUSH_PULLS) {
-          // memberlist's answer and wording (net.go, maxPushPullRequests).
-          this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-limit' });
-          await conn.write(encodeStreamMessage({ type: 'error', error: 'Too many pending push/pull requests' }, this.encodeOptions)).catch(() => {});
-          return;
-        }
-        this.pendingPushPulls++;
-        counted = true;
-      }
-      const reply = this.step((now, fx) => this.core.handleStream(now, conn.remoteAddress, request, fx));
-      if (reply !== undefined) await conn.write(encodeStreamMessage(reply, this.encodeOptions));
-      await conn.end();
-    } catch (error) {
-      this.config.logger.debug({ err: error, from: conn.remoteAddress }, 'inbound stream failed');
-    } finally {
-      release();
-      if (counted) this.pendingPushPulls--;
-      this.openStreams.delete(conn);
-      conn.destroy();
-    }
-  }
-
-  /** Drops the inbound stream that has waited longest for its request (see {@link MAX_READING_STREAMS}). */
-  private evictOldestReader(): void {
-    const oldest = this.readingStreams.values().next().value as StreamConnection;
-    this.readingStreams.delete(oldest);
-    this.config.metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-evicted' });
-    this.config.logger.debug({ from: oldest.remoteAddress }, 'dropped the oldest unfinished inbound stream to make room');
-    oldest.destroy(new TransportError('evicted: too many inbound streams still sending their request'));
-  }
-}
-
-/**
- * Destroys `conn` (pending reads and writes then fail) when `signal` aborts. Returns a function
- * that stops listening; call it once the conversation is over.
- */
-function destroyOnAbort(conn: StreamConnection, signal: AbortSignal, timeoutMs: number): () => void {
-  const onAbort = (): void => conn.destroy(new TimeoutError(`stream exchange timed out after ${timeoutMs} ms`));
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
 }

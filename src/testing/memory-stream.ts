@@ -10,17 +10,20 @@ import type { StreamConnection } from '../transport/transport.js';
 
 /** What a {@link Pipe} needs from the network it runs over. */
 export interface PipeEnv {
-  /** Runs `fn` after `delayMs` of (real or virtual) time. */
-  schedule(fn: () => void, delayMs: number): void;
+  /** Runs `fn` after `delayMs` of (real or virtual) time; `to` is the end the segment travels to (the simulator holds it while that node is paused). */
+  schedule(fn: () => void, delayMs: number, to: string): void;
   /** One-way latency for the next segment, ms. */
   latency(): number;
   /** Whether `from` can currently reach `to`. */
   isLinkUp(from: string, to: string): boolean;
   /** Remembers a pipe whose head segment waits for its link to come back; the network re-flushes it when faults change. */
   stall(pipe: Pipe): void;
+  /** Sees every segment put on the wire (the simulator's traffic counters). */
+  sent?(pipe: Pipe, segment: Segment): void;
 }
 
-type Segment =
+/** What travels through a {@link Pipe}: data, a half-close, or a reset. */
+export type Segment =
   | { readonly kind: 'data'; readonly bytes: Uint8Array }
   | { readonly kind: 'end' }
   | { readonly kind: 'reset' };
@@ -35,8 +38,10 @@ export class Pipe {
 
   constructor(
     private readonly env: PipeEnv,
-    private readonly from: string,
-    private readonly to: string,
+    /** The sending end's address. */
+    readonly from: string,
+    /** The receiving end's address. */
+    readonly to: string,
     private readonly deliver: (segment: Segment) => void,
   ) {}
 
@@ -44,10 +49,15 @@ export class Pipe {
   send(segment: Segment): void {
     const entry = { segment, hasArrived: false };
     this.inFlight.push(entry);
-    this.env.schedule(() => {
-      entry.hasArrived = true;
-      this.flush();
-    }, this.env.latency());
+    this.env.sent?.(this, segment);
+    this.env.schedule(
+      () => {
+        entry.hasArrived = true;
+        this.flush();
+      },
+      this.env.latency(),
+      this.to,
+    );
   }
 
   /** Delivers every arrived segment at the head, in order; stalls while the link is down. */

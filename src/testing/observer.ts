@@ -54,7 +54,7 @@ export class UpdateSpread implements Watch {
       if (e.event.type !== 'update' || e.event.member.name !== member || this.informed.has(e.node)) return;
       this.informed.add(e.node);
       this.times.push(e.time - this.startedAt);
-      if (sim.input === 'stream-in' || sim.input === 'stream-out') this.viaPushPull++;
+      if (sim.input === 'stream') this.viaPushPull++;
     });
   }
 
@@ -238,11 +238,11 @@ export function heapUsed(): number {
  * Advances `sim` by up to `totalMs` in slices, calling `report(fraction)` between slices, and stops
  * early once `done()` holds (checked every `checkEveryMs` of virtual time). Returns whether it held.
  */
-export function runReporting(sim: Simulator, totalMs: number, done: () => boolean, report: (fraction: number) => void, checkEveryMs = 10): boolean {
+export async function runReporting(sim: Simulator, totalMs: number, done: () => boolean, report: (fraction: number) => void, checkEveryMs = 10): Promise<boolean> {
   const step = Math.max(100, totalMs / 50);
   for (let t = 0; t < totalMs; t += step) {
     report(t / totalMs);
-    if (sim.runUntil(done, Math.min(step, totalMs - t), checkEveryMs)) {
+    if (await sim.runUntil(done, Math.min(step, totalMs - t), checkEveryMs)) {
       report(1);
       return true;
     }

@@ -15,13 +15,25 @@ export function testSeeds(defaults: readonly number[]): readonly number[] {
   return defaults;
 }
 
-/** Runs `fn(seed)`; if it throws, rethrows with the seed and the replay command in the message. */
+/**
+ * Runs `fn(seed)`; if it throws (or the promise it returns rejects), rethrows with the seed and
+ * the replay command in the message.
+ */
 export function withSeed<T>(seed: number, fn: (seed: number) => T): T {
-  try {
-    return fn(seed);
-  } catch (error) {
+  const label = (error: unknown): Error => {
     const err = error instanceof Error ? error : new Error(String(error));
     err.message = `[seed ${seed}] ${err.message}\n  replay: HEARSAY_SEED=${seed} npx vitest run <this test file>`;
-    throw err;
+    return err;
+  };
+  try {
+    const result = fn(seed);
+    if (result instanceof Promise) {
+      return result.catch((error: unknown) => {
+        throw label(error);
+      }) as T;
+    }
+    return result;
+  } catch (error) {
+    throw label(error);
   }
 }

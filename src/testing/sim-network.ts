@@ -4,10 +4,7 @@
  * @module
  */
 import type { Random } from '../core/random.js';
-import type { StreamMessage } from '../wire/messages.js';
-import { encodeStreamMessage } from '../wire/stream.js';
-
-const PLAIN_STREAM = { compress: false, labelPreamble: false } as const;
+import { MessageType } from '../wire/messages.js';
 
 /** Faults applied to every link unless a per-link rule overrides them. */
 export interface LinkFaults {
@@ -19,7 +16,12 @@ export interface LinkFaults {
   readonly duplicate: number;
 }
 
-/** Traffic counted by message kind (the first type byte of each datagram, `stream:<type>` for streams); bytes are payload bytes (no UDP/TCP/IP headers). */
+/**
+ * Traffic counted by message kind: the type byte of each datagram after its CRC header and label
+ * (`encrypted` when sealed), `stream:<type>` for the segments of a stream conversation (typed by
+ * its first message). Bytes are what the node handed its transport: sealed datagrams and stream
+ * frames, without UDP/TCP/IP headers.
+ */
 export interface TrafficCounters {
   packets: number;
   bytes: number;
@@ -28,7 +30,18 @@ export interface TrafficCounters {
   readonly bySender: Map<string, { packets: number; bytes: number }>;
 }
 
-const TYPE_NAMES: Record<number, string> = { 0: 'ping', 1: 'indirect-ping', 2: 'ack', 3: 'suspect', 4: 'alive', 5: 'dead', 7: 'compound', 8: 'user', 9: 'compress', 11: 'nack' };
+/** Names of message type bytes, as counters show them (`push-pull` and `error` occur only on streams). */
+export const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(MessageType).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
+);
+
+/** A datagram's message type, past its label and CRC header. */
+function datagramType(d: Uint8Array): string {
+  let i = 0;
+  if (d[0] === MessageType.hasLabel) i = 2 + (d[1] ?? 0);
+  if (d[i] === MessageType.hasCrc) i += 5;
+  return TYPE_NAMES[d[i] ?? -1] ?? `type-${d[i]}`;
+}
 
 /** Seeded network model shared by all simulated nodes. */
 export class SimNetwork {
@@ -38,12 +51,10 @@ export class SimNetwork {
   readonly sent: TrafficCounters = { packets: 0, bytes: 0, byType: new Map(), bySender: new Map() };
   /** Datagrams dropped by faults or because nobody was listening. */
   dropped = 0;
-  /**
-   * Count stream messages at their encoded size (default). Encoding every push/pull costs the
-   * simulator real time (a push/pull at N = 1,000 is ~70 kB); switch it off for speed measurements,
-   * and streams then count 0 bytes.
-   */
-  countStreamBytes = true;
+  /** Called after every change of partitions or loss rules (the simulator resumes stalled streams). */
+  onChange: (() => void) | undefined;
+  /** Sees every datagram offered to the network, before its fate is drawn (tests: act on a node's own sends). */
+  tap: ((from: string, to: string, type: string, bytes: number) => void) | undefined;
   private groups: Map<string, number> | undefined;
   private readonly linkLoss = new Map<string, number>();
   private readonly inboundLoss = new Map<string, number>();
@@ -59,11 +70,13 @@ export class SimNetwork {
   partition(groups: readonly (readonly string[])[]): void {
     this.groups = new Map();
     groups.forEach((g, i) => g.forEach((a) => this.groups!.set(a, i)));
+    this.onChange?.();
   }
 
   /** Removes the partition. */
   heal(): void {
     this.groups = undefined;
+    this.onChange?.();
   }
 
   /** Loss on the one-way link `from → to` (0 removes the rule). */
@@ -76,6 +89,7 @@ export class SimNetwork {
   setInboundLoss(address: string, rate: number): void {
     if (rate <= 0) this.inboundLoss.delete(address);
     else this.inboundLoss.set(address, rate);
+    this.onChange?.();
   }
 
   /** Whether everything arriving at `address` is dropped (inbound loss 1): then streams cannot reach it either. */
@@ -99,8 +113,10 @@ export class SimNetwork {
    * Decides one datagram's fate: returns the delivery delays (empty = lost, two = duplicated).
    * Counts it as sent either way.
    */
-  deliver(from: string, to: string, payload: Uint8Array, destUp: boolean): number[] {
-    this.count(from, TYPE_NAMES[payload[0] ?? -1] ?? `type-${payload[0]}`, payload.length);
+  deliver(from: string, to: string, datagram: Uint8Array, destUp: boolean, encrypted: boolean): number[] {
+    const type = encrypted ? 'encrypted' : datagramType(datagram);
+    this.count(from, type, datagram.length);
+    this.tap?.(from, to, type, datagram.length);
     const loss = Math.max(this.faults.loss, this.linkLoss.get(`${from}>${to}`) ?? 0, this.inboundLoss.get(to) ?? 0);
     if (!destUp || !this.connected(from, to) || (loss > 0 && this.random.next() < loss)) {
       this.dropped++;
@@ -111,12 +127,14 @@ export class SimNetwork {
     return delays;
   }
 
-  /**
-   * Counts one stream message (streams are reliable; they only fail by partition or crash) with
-   * its encoded size: the frame memberlist writes, uncompressed and unencrypted (no TCP/IP headers).
-   */
-  countStream(message: StreamMessage, from = ''): void {
-    this.count(from, `stream:${message.type}`, this.countStreamBytes ? encodeStreamMessage(message, PLAIN_STREAM).length : 0);
+  /** Whether a stream segment can travel `from` → `to` now: TCP gets through partial loss, not a cut link or a member whose inbound traffic is all dropped. */
+  streamLinkUp(from: string, to: string): boolean {
+    return this.connected(from, to) && this.connected(to, from) && !this.isolated(to) && !this.isolated(from);
+  }
+
+  /** Counts one stream segment of `bytes` under `stream:<kind>`. */
+  countStream(from: string, kind: string, bytes: number): void {
+    this.count(from, `stream:${kind}`, bytes);
   }
 
   private count(from: string, type: string, bytes: number): void {

@@ -1,19 +1,19 @@
 import { Simulator, type SimulatorOptions } from '../../src/testing/simulator.js';
 
 /** Builds a simulator with `n` nodes named n0…n{n-1}, all joined through n0, and runs until every view has n alive members. */
-export function convergedCluster(n: number, options: SimulatorOptions, maxMs = 120_000): Simulator {
+export async function convergedCluster(n: number, options: SimulatorOptions, maxMs = 120_000): Promise<Simulator> {
   const sim = new Simulator(options);
-  for (let i = 0; i < n; i++) sim.addNode(`n${i}`);
+  for (let i = 0; i < n; i++) await sim.addNode(`n${i}`);
   // Stagger joins over a second, as real services start.
   for (let i = 1; i < n; i++) sim.at(sim.now + (i * 1000) / n, () => sim.join(`n${i}`, 'n0'));
-  const ok = sim.runUntil(() => sim.allSee(n) && allSee(sim, n), maxMs, 10);
+  const ok = await sim.runUntil(() => sim.allSee(n) && allSee(sim, n), maxMs, 10);
   if (!ok) throw new Error(`cluster of ${n} did not converge within ${maxMs} ms (virtual)`);
   return sim;
 }
 
 /** Whether every running node sees exactly `n` alive members. */
 export function allSee(sim: Simulator, n: number): boolean {
-  return sim.runningNames().every((name) => sim.core(name).members().filter((m) => m.state === 'alive').length === n);
+  return sim.runningNames().every((name) => sim.node(name).members().filter((m) => m.state === 'alive').length === n);
 }
 
 /** Events of a type about a member, across all nodes. */

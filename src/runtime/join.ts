@@ -1,0 +1,79 @@
+/**
+ * Joining through seeds: resolve each seed, run memberlist's join push/pull with every one at
+ * once, merge each reply into the core. The one join path, for sockets and the simulator alike.
+ * @module
+ */
+import { lookup } from 'node:dns/promises';
+import { formatHostPort, ipToBytes, parseHostPort } from '../address.js';
+import type { Core } from '../core/core.js';
+import { AbortError, JoinError, TransportError, type SeedFailure } from '../errors.js';
+import type { Logger } from '../observability.js';
+import type { Driver } from './driver.js';
+
+/** What a join reports: seeds that completed a push/pull state exchange, and the others with why. */
+export interface JoinOutcome {
+  readonly contacted: number;
+  readonly failures: readonly SeedFailure[];
+}
+
+/** The node a join runs for. */
+export interface JoinContext {
+  readonly driver: Driver;
+  readonly core: Core;
+  readonly logger: Logger;
+  /** Our bound port: the default port of a seed given without one. */
+  readonly defaultPort: number;
+  /** Deadline of each seed's exchange, ms. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * memberlist's `Join`: a push/pull with every seed at once; resolves when all have answered or
+ * failed. Rejects with `JoinError` (one failure per seed) only if no seed answered, and with
+ * `AbortError` when `signal` aborts.
+ */
+export async function joinSeeds(ctx: JoinContext, seeds: readonly string[], signal: AbortSignal): Promise<JoinOutcome> {
+  const outcomes = await Promise.all(seeds.map((seed) => joinOne(ctx, seed, signal)));
+  if (signal.aborted) throw new AbortError('join aborted', { cause: signal.reason });
+  const failures = outcomes.filter((f): f is SeedFailure => f !== undefined);
+  const contacted = seeds.length - failures.length;
+  if (contacted === 0) throw new JoinError(failures);
+  return { contacted, failures };
+}
+
+async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Promise<SeedFailure | undefined> {
+  const { driver, core } = ctx;
+  try {
+    const addresses = await resolveSeed(seed, ctx.defaultPort);
+    let lastError: Error = new Error('no address');
+    for (const address of addresses) {
+      try {
+        const reply = await driver.exchange(address, core.localState(true), ctx.timeoutMs, signal);
+        if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
+        const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx));
+        if (err) throw err;
+        return undefined;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        lastError = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    throw lastError;
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    ctx.logger.warn({ seed, err }, 'could not contact seed');
+    return { seed, error: err };
+  }
+}
+
+/** `host:port`, a bare IP (our port), or a DNS name with an optional port (every address it resolves to). */
+async function resolveSeed(seed: string, defaultPort: number): Promise<string[]> {
+  if (parseHostPort(seed)) return [seed];
+  const bare = seed.replace(/^\[|\]$/g, '');
+  if (ipToBytes(bare)) return [formatHostPort(bare, defaultPort)];
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(seed);
+  if (!m) throw new TransportError(`cannot parse seed address "${seed}"`);
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  const found = await lookup(m[1]!, { all: true });
+  return found.map((a) => formatHostPort(a.address, port));
+}
