@@ -23,10 +23,16 @@ function addressOf(sim: Simulator, name: string): string {
   return sim.nodeInfo().find((n) => n.name === name)!.address;
 }
 
-describe.each(SEEDS)("Rapid's hard cases at N = 100 (seed %i)", (seed) => {
+/** The hard cases run plain and with encryption plus a label (every packet and stream sealed as on sockets). */
+const VARIANTS = SEEDS.flatMap((seed) => [
+  { seed, variant: 'plain', node: {} },
+  { seed, variant: 'encrypted, labelled', node: { secretKeys: [new Uint8Array(32).fill(7)], label: 'sim-cluster' } },
+]);
+
+describe.each(VARIANTS)("Rapid's hard cases at N = 100 (seed $seed, $variant)", ({ seed, node }) => {
   it('a member losing 80 % of its inbound packets: no other member is declared failed', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       sim.network.setInboundLoss(addressOf(sim, 'n13'), 0.8);
       await sim.runFor(10 * 60_000);
       const others = new Set(sim.runningNames().filter((n) => n !== 'n13'));
@@ -38,7 +44,7 @@ describe.each(SEEDS)("Rapid's hard cases at N = 100 (seed %i)", (seed) => {
 
   it('a flip-flopping member (inbound dropped 20 s, restored 20 s): no other member is declared failed', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       const address = addressOf(sim, 'n17');
       for (let i = 0; i < 10; i++) {
         sim.at(sim.now + i * 40_000, () => sim.network.setInboundLoss(address, 1));

@@ -4,11 +4,16 @@ import { allSee, convergedCluster, eventsAbout } from './helpers.js';
 
 const SEEDS = testSeeds([1, 2]);
 const N = 100;
+/** Each scenario runs plain and with encryption plus a label: the simulated nodes then seal every packet and stream as real ones do. */
+const VARIANTS = SEEDS.flatMap((seed) => [
+  { seed, variant: 'plain', node: {} },
+  { seed, variant: 'encrypted, labelled', node: { secretKeys: [new Uint8Array(32).fill(7)], label: 'sim-cluster' } },
+]);
 
-describe.each(SEEDS)('N = 100 on virtual time (seed %i)', (seed) => {
+describe.each(VARIANTS)('N = 100 on virtual time (seed $seed, $variant)', ({ seed, node }) => {
   it('converges after staggered joins', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       expect(allSee(sim, N)).toBe(true);
       // Each node saw one join per peer, no more.
       expect(sim.log.filter((e) => e.event.type === 'join')).toHaveLength(N * (N - 1));
@@ -17,7 +22,7 @@ describe.each(SEEDS)('N = 100 on virtual time (seed %i)', (seed) => {
 
   it('detects a crash at every node within the suspicion bound, exactly once each', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       const crashedAt = sim.now;
       sim.crash('n42');
       // Bound: Lifeguard's max suspicion timeout at n = 100 (6 × 8 s = 48 s), plus a few probe
@@ -35,7 +40,7 @@ describe.each(SEEDS)('N = 100 on virtual time (seed %i)', (seed) => {
 
   it('sees a leave as a leave at every node, never a fail', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       sim.leave('n7');
       const done = await sim.runUntil(() => eventsAbout(sim, 'leave', 'n7').length === N - 1, 30_000);
       expect(done).toBe(true);
@@ -48,7 +53,7 @@ describe.each(SEEDS)('N = 100 on virtual time (seed %i)', (seed) => {
 
   it('spreads a metadata change to every node as one update', async () => {
     await withSeed(seed, async () => {
-      const sim = await convergedCluster(N, { seed });
+      const sim = await convergedCluster(N, { seed, node });
       sim.setMetadata('n3', { role: 'db' });
       const done = await sim.runUntil(() => eventsAbout(sim, 'update', 'n3').length === N - 1, 30_000);
       expect(done).toBe(true);
