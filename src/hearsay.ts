@@ -21,7 +21,6 @@ import { joinSeeds } from './runtime/join.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
-import { encodeMessage } from './wire/codec.js';
 import { encryptionOverhead, type Keyring } from './wire/keyring.js';
 
 /** Lifecycle of a {@link Hearsay} node. */
@@ -267,7 +266,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   async send(to: MemberSnapshot | string, payload: Uint8Array): Promise<void> {
     const { driver, core } = this.running('send');
     const { address, crc } = this.target(core, to);
-    driver.sendUserDatagram(address, encodeMessage({ type: 'user', payload }), crc);
+    driver.sendUserDatagram(address, payload, crc);
   }
 
   /** Sends `payload` to one member over a TCP stream; resolves once written. Rejects with `TransportError`, `TimeoutError` or `AbortError`. */

@@ -21,9 +21,10 @@ import type { Logger, Metrics } from '../observability.js';
 import { METRIC } from '../observability.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StreamConnection, Transport } from '../transport/transport.js';
+import { encodeMessage } from '../wire/codec.js';
 import type { StreamMessage } from '../wire/messages.js';
 import { Keyring } from '../wire/keyring.js';
-import { decodePayload, openPacket, sealPacket, type PacketSecurity } from '../wire/packet.js';
+import { decodePayload, openPacket, sealPacket, type PacketSecurity, type SealOptions } from '../wire/packet.js';
 import { PayloadTooLargeError, RemoteError } from '../errors.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { StreamService } from './streams.js';
@@ -73,6 +74,13 @@ class StepEffects extends AccumulatingEffects {
   override log(_level: CoreLogLevel, fields: Readonly<Record<string, unknown>>, msg: string): void {
     this.logger.debug(fields, msg);
   }
+  /** Empties the records for reuse by the next step. */
+  clear(): void {
+    this.sends.length = 0;
+    this.streams.length = 0;
+    this.schedules.length = 0;
+    this.events.length = 0;
+  }
   override metric(kind: 'increment' | 'gauge' | 'observe', name: string, value: number, labels?: Readonly<Record<string, string>>): void {
     if (kind === 'increment') this.metricSink.increment(name, value, labels);
     else if (kind === 'gauge') this.metricSink.gauge(name, value, labels);
@@ -87,7 +95,11 @@ export class Driver {
   private hostTimerDue = Infinity;
   private stopped = false;
   private readonly security: PacketSecurity;
+  /** Seal options for datagrams without and with a CRC (built once: sealing runs per datagram). */
+  private readonly seal: readonly [SealOptions, SealOptions];
   private readonly streams: StreamService;
+  /** A drained effects sink kept for the next step (a step nested in an event listener gets its own). */
+  private spare: StepEffects | undefined;
   /** Timer lateness beyond this means the process was stalled, ms (Infinity: rule off). */
   readonly stallThresholdMs: number;
 
@@ -97,6 +109,10 @@ export class Driver {
   ) {
     const o = config.options;
     this.security = packetSecurity(o);
+    this.seal = [
+      { compress: o.compression, crc: false, ...this.security },
+      { compress: o.compression, crc: true, ...this.security },
+    ];
     this.streams = new StreamService({
       transport: config.transport,
       clock: config.clock,
@@ -146,15 +162,19 @@ export class Driver {
   step<T>(fn: (now: number, fx: Effects) => T): T | undefined {
     if (this.stopped) return undefined;
     const now = this.config.clock.now();
-    const fx = new StepEffects(this.config.logger, this.config.metrics);
+    const fx = this.spare ?? new StepEffects(this.config.logger, this.config.metrics);
+    this.spare = undefined;
     let result: T;
     try {
       result = fn(now, fx);
+      this.drain(now, fx);
     } catch (error) {
       this.config.logger.error({ err: error }, 'hearsay core step threw; input dropped');
       return undefined;
+    } finally {
+      fx.clear();
+      this.spare = fx;
     }
-    this.drain(now, fx);
     return result;
   }
 
@@ -171,7 +191,7 @@ export class Driver {
   sendPayload(to: string, payload: Uint8Array, crc: boolean): void {
     let datagram: Uint8Array;
     try {
-      datagram = sealPacket(payload, { compress: this.config.options.compression, crc, ...this.security });
+      datagram = sealPacket(payload, this.seal[crc ? 1 : 0]);
     } catch (error) {
       this.config.logger.error({ err: error, to }, 'failed to seal packet');
       return;
@@ -180,12 +200,13 @@ export class Driver {
   }
 
   /**
-   * {@link sendPayload} for a host's user message: sealing errors throw, and so does a datagram
+   * A host's user message (`08` + payload) as one datagram: sealing errors throw, and so does a datagram
    * larger than the transport delivers (`transport.mtu`: 65,507 bytes for UDP over IPv4).
    * @throws {PayloadTooLargeError}
    */
-  sendUserDatagram(to: string, payload: Uint8Array, crc: boolean): void {
-    const datagram = sealPacket(payload, { compress: this.config.options.compression, crc, ...this.security });
+  sendUserDatagram(to: string, userPayload: Uint8Array, crc: boolean): void {
+    const payload = encodeMessage({ type: 'user', payload: userPayload });
+    const datagram = sealPacket(payload, this.seal[crc ? 1 : 0]);
     const mtu = this.config.transport.mtu;
     if (datagram.length > mtu) {
       const overhead = datagram.length - payload.length;

@@ -60,7 +60,7 @@ export class SimFabric {
   }
 
   /** Queues `run` as an input of `node`, `delayMs` from now. */
-  enqueue(node: SimNode, kind: SimInputKind, delayMs: number, run: () => void): void {
+  enqueue(node: SimNode, kind: 'timer' | 'stream', delayMs: number, run: () => void): void {
     const due = this.now + delayMs;
     this.queue.push(due, { kind, node, gen: node.gen, due, run });
   }
@@ -110,7 +110,8 @@ export class SimFabric {
     const dest = this.byAddress.get(to);
     const delays = this.network.deliver(from.address, to, bytes, dest !== undefined && dest.running, from.encrypted);
     for (const delay of delays) {
-      this.enqueue(dest!, 'packet', delay, () => dest!.handlers?.onDatagram(from.address, bytes));
+      const due = this.now + delay;
+      this.queue.push(due, { kind: 'packet', node: dest!, gen: dest!.gen, due, from: from.address, bytes });
     }
   }
 
@@ -182,7 +183,8 @@ export class SimFabric {
   private handle(entry: InputEntry): void {
     this.handling = entry.kind;
     try {
-      entry.run();
+      if (entry.kind === 'packet') entry.node.handlers?.onDatagram(entry.from, entry.bytes);
+      else entry.run();
     } finally {
       this.handling = undefined;
     }

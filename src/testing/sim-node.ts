@@ -8,7 +8,7 @@ import type { Hearsay } from '../hearsay.js';
 import type { HearsayOptions } from '../options.js';
 import type { TransportHandlers } from '../transport/transport.js';
 import type { MemoryStream } from './memory-stream.js';
-import type { SimEndpoint, SimInputKind } from './sim-transport.js';
+import type { SimEndpoint } from './sim-transport.js';
 
 /** A node's public event as the simulator records it: the event's name as `type`, then its payload. */
 export type SimEvent = { [K in keyof HearsayEvents]: { readonly type: K } & Parameters<HearsayEvents[K]>[0] }[keyof HearsayEvents];
@@ -31,7 +31,9 @@ export interface SimNodeInfo {
 
 /** One entry of the simulator's queue: an input of a node, or an action bound to no node. */
 export type QueueEntry =
-  | { readonly kind: SimInputKind; readonly node: SimNode; readonly gen: number; readonly due: number; readonly run: () => void; readonly slowed?: boolean }
+  | { readonly kind: 'timer' | 'stream'; readonly node: SimNode; readonly gen: number; readonly due: number; readonly run: () => void; readonly slowed?: boolean }
+  /** A datagram, kept as data rather than a closure: the simulator's most frequent input. */
+  | { readonly kind: 'packet'; readonly node: SimNode; readonly gen: number; readonly due: number; readonly from: string; readonly bytes: Uint8Array; readonly slowed?: boolean }
   | { readonly kind: 'action'; readonly run: () => void };
 /** An input of a node. */
 export type InputEntry = Exclude<QueueEntry, { kind: 'action' }>;

@@ -21,7 +21,7 @@ export interface SimHost {
   /** Virtual now, ms. */
   readonly now: number;
   /** Queues `run` as an input of `node` at `now + delayMs` (held while paused, dropped after a crash). */
-  input(node: SimEndpoint, kind: SimInputKind, delayMs: number, run: () => void): void;
+  input(node: SimEndpoint, kind: 'timer' | 'stream', delayMs: number, run: () => void): void;
   /** Queues `run` at `now + delayMs`, bound to no node (the kernel's part of TCP). */
   later(delayMs: number, run: () => void): void;
   /** Sends one datagram through the network. */
