@@ -115,6 +115,20 @@ export class TransmitLimitedQueue {
   }
 
   /**
+   * Empties the queue as if every message had now been sent `transmits` times: each one that
+   * carried a completion id is reported in {@link finished}, in tier order.
+   */
+  settle(transmits: number): void {
+    for (const tier of this.tiers) {
+      for (const e of tier) if (e.completionId !== undefined) this.finished.push({ id: e.completionId, transmits });
+      tier.length = 0;
+    }
+    this.byName.clear();
+    this.unnamed.clear();
+    this.count = 0;
+  }
+
+  /**
    * Takes the messages for one packet and appends them to `out`.
    * @param overhead bytes each message costs on top of its length (2 for a compound length entry).
    * @param limit bytes available for all selected messages including their overhead.

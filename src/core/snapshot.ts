@@ -7,6 +7,7 @@
  */
 import { bytesToIp } from '../address.js';
 import type { MemberSnapshot, MemberVersions } from '../events.js';
+import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { decodeTags } from '../wire/tags.js';
 import type { MemberEntry } from './members.js';
 
@@ -15,8 +16,8 @@ export { decodeTags };
 /** The six `Vsn` bytes as named fields (missing bytes read as 0). */
 export function versionsOf(vsn: Uint8Array): MemberVersions {
   return Object.freeze({
-    protocolMin: vsn[0] ?? 0,
-    protocolMax: vsn[1] ?? 0,
+    protocolMin: protocolMin(vsn),
+    protocolMax: protocolMax(vsn),
     protocolCurrent: vsn[2] ?? 0,
     delegateMin: vsn[3] ?? 0,
     delegateMax: vsn[4] ?? 0,

@@ -11,7 +11,6 @@
 import { Core, type CoreConfig } from '../core/core.js';
 import type { CoreEvent, Effects } from '../core/effects.js';
 import { seededRandom, type Random } from '../core/random.js';
-import { TransmitLimitedQueue } from '../core/broadcasts.js';
 import type { Timer } from '../core/timers.js';
 import type { MemberSnapshot } from '../events.js';
 import { encodeMetadata } from '../metadata.js';
@@ -234,10 +233,8 @@ export class Simulator {
       for (const node of nodes) {
         const err = node.core.mergeRemoteState(this.now, message, node);
         if (err !== undefined) throw err;
-        const ctx = (node.core as unknown as { ctx?: { broadcasts: TransmitLimitedQueue; config: { retransmitMult: number } } }).ctx;
-        if (!(ctx?.broadcasts instanceof TransmitLimitedQueue)) throw new Error('bootstrapConverged: Core internals changed (ctx.broadcasts)');
         // Gossip has finished: an empty queue (none of these carry a completion id to report).
-        ctx.broadcasts = new TransmitLimitedQueue(ctx.config.retransmitMult);
+        node.core.settleGossip();
       }
     } finally {
       this.muted = mute;
