@@ -8,7 +8,7 @@
  * | `SelfState` | self.ts | identity, started / leaving, our entry, refutation |
  * | `MemberTable`, `FailedMembers` | members.ts, reconnect.ts | every member in probe order; reaped failed ones |
  * | `Membership` | state-merge.ts | the alive / suspect / dead rules and the running suspicions |
- * | `ProbeCycle` | probe.ts | the probe ticker and the probe in flight |
+ * | `ProbeCycle` | probe.ts | the probe ticker, the probe in flight and its watchdog |
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
  * | `GossipQueues`, `GossipTicker` | queues.ts, gossip.ts | both transmit-limited queues; the gossip ticker (parking) |
  * | `Outbox` | outbox.ts | piggybacking, compounds, the CRC decision |

@@ -13,6 +13,11 @@
  *                                                  ack seen → success; TCP ok → success;
  *                                                  else health += missed nacks (or 1), suspect target
  * ```
+ *
+ * Watchdog (foca's `Probe::validate` / `IncompleteProbeCycle`): the runtime must deliver every
+ * timer, but if a `probe-end` is lost anyway the cycle would stay open and every later tick would
+ * wait for it: failure detection would stop for good. So a tick that was due after the open
+ * cycle's deadline closes it without judging the target, counts `probe.abandoned`, and probes on.
  * @module
  */
 import { METRIC } from '../observability.js';
@@ -44,6 +49,8 @@ interface ActiveProbe {
   readonly intervalMs: number;
   /** When the probe decides, ms (moved later only by the stall rule). */
   endAt: number;
+  /** When the latest `probe-end` armed for this probe is due, ms: past it, the cycle is abandoned. */
+  deadline: number;
   timeoutToken: number;
   endToken: number;
   /** Indirect pings and the TCP fallback have been started. */
@@ -108,18 +115,34 @@ export class ProbeCycle {
    * A probe tick. Ticks run on a fixed `probeIntervalMs` grid; a tick that arrives while a probe is
    * still running is buffered (one at most) and consumed the moment that probe finishes — Go's
    * `time.Ticker` with its one-slot channel, so failed probes stretch the cadence to the
-   * awareness-scaled interval. After `leave()` the ticker stops (we no longer judge others).
+   * awareness-scaled interval. A tick due after the open probe's deadline finds its `probe-end`
+   * lost: the watchdog closes that cycle and probes on. After `leave()` the ticker stops (we no
+   * longer judge others).
    */
   onTick(now: number, fx: Effects, timer: ProbeTickTimer): void {
     if (timer.token !== this.tickToken || this.d.self.leaving) return;
     const interval = this.d.config.probeIntervalMs;
     const next: ProbeTickTimer = { type: 'probe-tick', token: timer.token, dueAt: now + interval };
     fx.schedule(next, interval);
-    if (this.active !== undefined) {
-      this.tickPending = true;
-      return;
+    const p = this.active;
+    if (p !== undefined) {
+      // The tick's own due time, not `now`: a tick and the probe-end it races are often due at the
+      // same instant (score 0), and a late or starved process handles both late. Timers fire in
+      // due order, so only a tick due *after* the deadline proves the probe-end went missing.
+      if (timer.dueAt <= p.deadline) {
+        this.tickPending = true;
+        return;
+      }
+      this.abandon(fx, p, timer.dueAt);
     }
     this.start(now, fx);
+  }
+
+  /** Closes an overdue cycle without judging its target (foca's `IncompleteProbeCycle`). */
+  private abandon(fx: Effects, p: ActiveProbe, tickDueAt: number): void {
+    this.close(p);
+    fx.metric('increment', METRIC.probeAbandoned, 1);
+    fx.log('debug', { node: p.target.name, seqNo: p.seqNo, deadline: p.deadline, overdueMs: tickDueAt - p.deadline }, 'probe cycle still open past its deadline (probe-end timer lost?): abandoned');
   }
 
   /** Abandons the probe in flight, if any, judging nobody (we are leaving; its timers go stale). */
@@ -149,6 +172,7 @@ export class ProbeCycle {
       startedAt: now,
       intervalMs,
       endAt: now + intervalMs,
+      deadline: now + intervalMs,
       timeoutToken: this.d.tokens.next(),
       endToken: this.d.tokens.next(),
       indirectSent: false,
@@ -177,6 +201,7 @@ export class ProbeCycle {
   /** Arms a new `probe-end` for `p`, due at `dueAt`, `afterMs` from now (the old one goes stale). */
   private rearmEnd(fx: Effects, p: ActiveProbe, dueAt: number, afterMs: number): void {
     p.endToken = this.d.tokens.next();
+    p.deadline = Math.max(p.deadline, dueAt);
     const t: ProbeEndTimer = { type: 'probe-end', token: p.endToken, dueAt, seqNo: p.seqNo, target: p.target.name };
     fx.schedule(t, afterMs);
   }
@@ -220,7 +245,10 @@ export class ProbeCycle {
   onEnd(now: number, fx: Effects, timer: ProbeEndTimer): void {
     const p = this.active;
     if (p === undefined || p.seqNo !== timer.seqNo || p.endToken !== timer.token) return;
-    if (this.d.stall.deferIfStalled(now, fx, timer)) return;
+    if (this.d.stall.deferIfStalled(now, fx, timer)) {
+      p.deadline = Math.max(p.deadline, this.d.stall.graceEndsAt);
+      return;
+    }
     if (p.tcp === 'pending' && !p.tcpWaitExtended) {
       // Go blocks on the fallback channel here; its deadline is this same instant, so the result is
       // due any moment. Wait one more probe timeout for it, at most.
