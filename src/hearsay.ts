@@ -67,6 +67,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private readonly lifetime = new AbortController();
   private readonly closedDeferred: Deferred<Error | undefined> = deferred();
   private readonly broadcastWaiters = new Map<number, () => void>();
+  private nextCompletionId = 1;
   private transport: Transport | undefined;
   private driver: Driver | undefined;
   private core: Core | undefined;
@@ -243,8 +244,9 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     const { driver, core } = this.running('leave');
     if (this.statusValue === 'left') return;
     this.statusValue = 'left';
-    const id = driver.step((now, fx) => core.leave(now, fx));
-    if (id === undefined || !this.anyPeerAlive()) return;
+    const id = this.nextCompletionId++;
+    const ok = driver.step((now, fx) => { core.leave(now, fx, id); return true; });
+    if (ok === undefined || !this.anyPeerAlive()) return;
     try {
       await this.waitForBroadcast(id, options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS, options.signal);
     } catch (error) {
@@ -266,8 +268,9 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   setMetadata(metadata: Metadata, options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
     const bytes = encodeMetadata(metadata);
     const { driver, core } = this.running('setMetadata');
-    const id = driver.step((now, fx) => core.setMetadata(now, bytes, fx));
-    if (id === undefined || !this.anyPeerAlive()) return Promise.resolve();
+    const id = this.nextCompletionId++;
+    const ok = driver.step((now, fx) => { core.setMetadata(now, bytes, fx, id); return true; });
+    if (ok === undefined || !this.anyPeerAlive()) return Promise.resolve();
     return this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
   }
 

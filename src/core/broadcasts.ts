@@ -19,7 +19,7 @@ export function retransmitLimit(mult: number, n: number): number {
 
 /** A broadcast that finished (sent `limit` times, or replaced) and had a completion id. */
 export interface FinishedBroadcast {
-  /** The id `Core.leave()` / `Core.setMetadata()` returned. */
+  /** The completion id the caller gave `Core.leave()` / `Core.setMetadata()`. */
   readonly id: number;
   /** How many times it was actually sent. */
   readonly transmits: number;

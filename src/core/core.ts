@@ -18,6 +18,7 @@ import { U32_MAX } from '../wire/codec.js';
 import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
+import type { UserTarget } from './outbox.js';
 import { createParts, type CoreParts } from './parts.js';
 import { pushPullScale } from './push-pull.js';
 import type { Random } from './random.js';
@@ -26,6 +27,7 @@ import { snapshotOf } from './snapshot.js';
 import type { Timer } from './timers.js';
 
 export type { CoreConfig } from './config.js';
+export type { UserTarget } from './outbox.js';
 
 /**
  * One cluster member's protocol state machine.
@@ -36,9 +38,6 @@ export type { CoreConfig } from './config.js';
  */
 export class Core {
   private readonly p: CoreParts;
-  /** The broadcast id `leave()` returned. */
-  private leaveId: number | undefined;
-  private broadcastIds = 0;
 
   /**
    * @param config protocol options plus identity; `vsn` must be 6 bytes, `advertiseAddr` 4 or 16.
@@ -264,48 +263,52 @@ export class Core {
    * peers stop gossiping to us); gossip keeps running so the message spreads, and pings and inbound
    * streams are still answered. After this, alives about us are ignored (a queued one must not
    * re-join us).
-   * @returns a broadcast id; `broadcast-done` with it follows once the message has been sent
-   *   `retransmitLimit` times — at once (transmits 0) if no other member is alive or suspect, as
-   *   memberlist does not wait then. Calling again returns the same id and does nothing.
+   *
+   * Completion goes through the core: the caller picks `completionId` (and registers its waiter
+   * for it) *before* the step, so the event can never come before the waiter exists.
+   * `broadcast-done{id: completionId}` follows once the message has been sent `retransmitLimit`
+   * times — or within this step (transmits 0) if no other member is alive or suspect, as
+   * memberlist does not wait then. Calling again changes nothing and reports its own
+   * `completionId` done within the step (transmits 0): the first call's id tracks the broadcast.
    */
-  leave(now: number, fx: Effects): number {
-    if (this.leaveId !== undefined) return this.leaveId;
-    const id = ++this.broadcastIds;
-    this.leaveId = id;
+  leave(now: number, fx: Effects, completionId: number): void {
     const self = this.p.self;
+    if (self.leaving) {
+      fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
+      return;
+    }
     self.markLeaving();
     // Abandon a probe in flight: once left we judge nobody (its timers go stale).
     this.p.probe.stop();
     const anyone = self.started && this.p.membership.anyPeerUp();
-    if (self.started) this.p.membership.dead(now, fx, { type: 'dead', incarnation: self.incarnation, node: self.name, from: self.name }, anyone ? id : undefined);
-    if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
+    if (self.started) this.p.membership.dead(now, fx, { type: 'dead', incarnation: self.incarnation, node: self.name, from: self.name }, anyone ? completionId : undefined);
+    if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
-    return id;
   }
 
   /**
    * Replaces our metadata: incarnation + 1 and an alive broadcast (memberlist `UpdateNode`).
-   * No member event is emitted for ourselves.
-   * @returns a broadcast id; `broadcast-done` follows when the alive has been sent
-   *   `retransmitLimit` times (at once if no other member is alive or suspect).
+   * No member event is emitted for ourselves. Completion as for {@link leave}:
+   * `broadcast-done{id: completionId}` follows when the alive has been sent `retransmitLimit`
+   * times, or within this step (transmits 0) if no other member is alive or suspect — or if we
+   * are not in the cluster (not started, or left), when the metadata is only kept for our entry.
    * @throws {RangeError} if our incarnation is already 2³² − 1 (it can never wrap; see `refute`).
+   *   Nothing changes and no `broadcast-done` follows.
    */
-  setMetadata(now: number, meta: Uint8Array, fx: Effects): number {
+  setMetadata(now: number, meta: Uint8Array, fx: Effects, completionId: number): void {
     const self = this.p.self;
     if (self.incarnation >= U32_MAX) throw new RangeError('incarnation exhausted (2^32-1): cannot announce new metadata');
-    const id = ++this.broadcastIds;
     if (!self.started || self.leaving) {
       // Not in the cluster (yet / any more): just remember it for our next alive.
       self.rememberMeta(meta);
-      fx.emit({ type: 'broadcast-done', id, transmits: 0 });
-      return id;
+      fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
+      return;
     }
     const anyone = this.p.membership.anyPeerUp();
     const entry = self.entry;
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn }, true, anyone ? id : undefined);
-    if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn }, true, anyone ? completionId : undefined);
+    if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
-    return id;
   }
 
   /**
@@ -322,6 +325,17 @@ export class Core {
   /** Largest payload {@link broadcastUser} accepts (budget − 5 bytes: 1395 with LAN's 1400). */
   get maxUserBroadcastBytes(): number {
     return this.p.queues.maxUserBytes;
+  }
+
+  /**
+   * Where a user datagram to `to` goes, for the host's `send`: a member name (in any state) gives
+   * that member's address, with a CRC when its protocol max is ≥ 5 (memberlist sends with the node
+   * known); otherwise an `ip:port` gives itself, with memberlist's rule for bare addresses (a CRC
+   * only if the address's IP text names a member with protocol max ≥ 5). `undefined` when `to` is
+   * neither. A pure query: no step, no effects.
+   */
+  userTarget(to: string): UserTarget | undefined {
+    return this.p.outbox.userTarget(to);
   }
 
   /**

@@ -20,7 +20,10 @@ export type CoreEvent =
   | ({ readonly type: 'self:refute' } & RefuteEvent)
   | { readonly type: 'self:health'; readonly score: number; readonly previous: number }
   | { readonly type: 'message'; readonly from: string; readonly payload: Uint8Array }
-  /** A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was replaced). */
+  /**
+   * A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was
+   * replaced), or there was nothing to wait for (transmits 0). `id` is the completion id the caller passed.
+   */
   | { readonly type: 'broadcast-done'; readonly id: number; readonly transmits: number };
 
 /** Log levels the core uses (it never logs above debug). */

@@ -119,6 +119,7 @@ export class Simulator {
   private readonly lifeguard: boolean;
   private nextAddress = 1;
   private nextJoinId = -1;
+  private nextCompletionId = 1;
   private listeners: ((entry: SimLogEntry) => void)[] = [];
   /**
    * What the core is handling while it emits an event (read it in an `onEvent` listener): a due
@@ -244,14 +245,14 @@ export class Simulator {
   /** Gracefully leaves: the node gossips its own death (peers record a leave) and keeps answering until crashed or shut down. */
   leave(name: string): void {
     const node = this.get(name);
-    node.core.leave(this.now, node);
+    node.core.leave(this.now, node, this.nextCompletionId++);
   }
 
   /** Changes a node's metadata (incarnation bump + alive broadcast). */
   setMetadata(name: string, metadata: Metadata): void {
     const node = this.get(name);
     node.meta = encodeMetadata(metadata);
-    node.core.setMetadata(this.now, node.meta, node);
+    node.core.setMetadata(this.now, node.meta, node, this.nextCompletionId++);
   }
 
   /** Queues a user broadcast at a node. */
