@@ -6,10 +6,8 @@
  * Inputs: decoded packets, due timers, stream exchanges, host commands. Outputs (into the sink):
  * datagrams, stream exchanges, timers, events, logs and metrics. Bad input from the network is
  * data — counted as `hearsay.packets.dropped{reason}`, logged at debug, dropped; no network
- * handler throws.
- *
- * The state lives in owners with private fields (`parts.ts`); `Core` routes each input to the
- * owner whose family handles it and ends every step the same way.
+ * handler throws. The state lives in owners with private fields (`parts.ts`); `Core` routes
+ * each input to the owner whose family handles it and ends every step the same way.
  * @module
  */
 import type { MemberSnapshot } from '../events.js';
@@ -61,7 +59,8 @@ export class Core {
     const { self, config: cfg, random } = this.p;
     if (self.started || self.leaving) return;
     self.markStarted();
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation: 1, node: cfg.name, addr: cfg.advertiseAddr, port: cfg.advertisePort, meta: cfg.meta, vsn: cfg.vsn }, true);
+    // Our entry's meta is `config.meta`, or what `setMetadata` kept before the start.
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: 1, node: cfg.name, addr: cfg.advertiseAddr, port: cfg.advertisePort, meta: self.entry.meta, vsn: cfg.vsn }, true);
     self.adopt(this.p.table.get(cfg.name));
     this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
     this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));

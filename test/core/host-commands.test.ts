@@ -18,6 +18,16 @@ describe('completion ids come from the caller', () => {
     expect(a.eventsOf('broadcast-done').map((e) => e.id)).toEqual([31, 32, 33]);
   });
 
+  it('announces metadata set before start in the first alive', () => {
+    const a = new TestNode('A', 1);
+    a.step((c, fx) => c.setMetadata(0, TAGS, fx, 1));
+    a.start(0);
+    expect(a.core.localMember.tags).toEqual({ k: 'v' });
+    const b = nodeWithPeers('B', 2, []);
+    b.receive(0, addr(1), ...a.core.localState(false).nodes.map((n) => alive(n.name, 1, n.incarnation, { meta: n.meta })));
+    expect(b.core.member('A')?.tags).toEqual({ k: 'v' });
+  });
+
   it('reports the caller id once the broadcast has gone out its retransmit limit', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
     a.step((c, fx) => c.setMetadata(10, TAGS, fx, 1234));
