@@ -67,6 +67,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private readonly lifetime = new AbortController();
   private readonly closedDeferred: Deferred<Error | undefined> = deferred();
   private readonly broadcastWaiters = new Map<number, () => void>();
+  private nextCompletionId = 1;
   private transport: Transport | undefined;
   private driver: Driver | undefined;
   private core: Core | undefined;
@@ -213,13 +214,16 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     const { driver, core } = this.running('leave');
     if (this.statusValue === 'left') return;
     this.statusValue = 'left';
-    const id = driver.step((now, fx) => core.leave(now, fx));
-    if (id === undefined || !this.anyPeerAlive()) return;
+    // The waiter exists before the step: the completion may come within it (no live peers).
+    const id = this.nextCompletionId++;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS;
+    const done = this.waitForBroadcast(id, timeoutMs, options.signal);
+    if (!driver.step((now, fx) => (core.leave(now, fx, id), true))) this.broadcastWaiters.get(id)?.();
     try {
-      await this.waitForBroadcast(id, options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS, options.signal);
+      await done;
     } catch (error) {
       if (error instanceof TimeoutError) {
-        this.logger.warn({ timeoutMs: options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS }, 'leave broadcast not fully sent before the timeout');
+        this.logger.warn({ timeoutMs }, 'leave broadcast not fully sent before the timeout');
         return;
       }
       throw error;
@@ -236,9 +240,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   setMetadata(metadata: Metadata, options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
     const bytes = encodeMetadata(metadata);
     const { driver, core } = this.running('setMetadata');
-    const id = driver.step((now, fx) => core.setMetadata(now, bytes, fx));
-    if (id === undefined || !this.anyPeerAlive()) return Promise.resolve();
-    return this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
+    const id = this.nextCompletionId++;
+    const done = this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
+    if (!driver.step((now, fx) => (core.setMetadata(now, bytes, fx, id), true))) this.broadcastWaiters.get(id)?.();
+    return done;
   }
 
   /**
@@ -276,10 +281,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   }
 
   private target(core: Core, to: MemberSnapshot | string): { address: string; crc: boolean } {
-    const member = typeof to === 'string' ? (core.member(to) ?? undefined) : to;
-    if (member) return { address: member.address, crc: member.versions.protocolMax >= 5 };
-    if (typeof to === 'string' && parseHostPort(to)) return { address: to, crc: false };
-    throw new StateError(`unknown member or address "${typeof to === 'string' ? to : to.name}"`);
+    // A snapshot of a member since reaped still names its address.
+    const target = typeof to === 'string' ? core.userTarget(to) : (core.userTarget(to.name) ?? core.userTarget(to.address));
+    if (target === undefined) throw new StateError(`unknown member or address "${typeof to === 'string' ? to : to.name}"`);
+    return target;
   }
 
   /** Every known member (self included) as frozen snapshots, in no particular order. */
@@ -332,11 +337,6 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.driver?.stop();
     void this.transport?.close().catch(() => {});
     this.closedDeferred.resolve(error);
-  }
-
-  private anyPeerAlive(): boolean {
-    const self = this.options.name;
-    return (this.core?.members() ?? []).some((m) => m.name !== self && m.state === 'alive');
   }
 
   private withLifetime(signal: AbortSignal | undefined): AbortSignal {

@@ -2,12 +2,11 @@
  * Metadata encoding: serf-style tags or raw bytes, capped at 512 bytes.
  * @module
  */
-import { encode } from '@msgpack/msgpack';
 import { MAX_METADATA_BYTES, type Metadata } from './options.js';
 import { InvalidOptionsError, MetadataTooLargeError } from './errors.js';
+import { encodeTags } from './wire/tags.js';
 
-/** serf's tag-encoding marker: metadata starting with this byte is a msgpack string map. */
-export const SERF_TAGS_MARKER = 0xff;
+export { SERF_TAGS_MARKER } from './wire/tags.js';
 
 /**
  * Encodes metadata for the wire. A string map becomes serf tags (`0xFF` + msgpack map, keys
@@ -27,10 +26,7 @@ export function encodeMetadata(metadata: Metadata | undefined): Uint8Array {
     for (const [k, v] of Object.entries(tags)) {
       if (typeof v !== 'string') throw new InvalidOptionsError(`metadata.${k}`, 'tag values must be strings');
     }
-    const body = encode(tags, { sortKeys: true });
-    bytes = new Uint8Array(body.length + 1);
-    bytes[0] = SERF_TAGS_MARKER;
-    bytes.set(body, 1);
+    bytes = encodeTags(tags);
   }
   if (bytes.length > MAX_METADATA_BYTES) throw new MetadataTooLargeError(bytes.length, MAX_METADATA_BYTES);
   return bytes;

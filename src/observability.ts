@@ -73,6 +73,8 @@ export const METRIC = {
   pushPull: 'hearsay.pushpull',
   /** Counter: event-loop stalls detected by the runtime. */
   loopStalls: 'hearsay.runtime.stalls',
+  /** Counter: probe cycles abandoned because a tick found them still open past their deadline (a lost `probe-end` timer). */
+  probeAbandoned: 'hearsay.probe.abandoned',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -19,7 +19,7 @@ export function retransmitLimit(mult: number, n: number): number {
 
 /** A broadcast that finished (sent `limit` times, or replaced) and had a completion id. */
 export interface FinishedBroadcast {
-  /** The id `Core.leave()` / `Core.setMetadata()` returned. */
+  /** The completion id the caller gave `Core.leave()` / `Core.setMetadata()`. */
   readonly id: number;
   /** How many times it was actually sent. */
   readonly transmits: number;
@@ -112,6 +112,20 @@ export class TransmitLimitedQueue {
   /** True if a message named `name` is queued. */
   has(name: string): boolean {
     return this.byName.has(name);
+  }
+
+  /**
+   * Empties the queue as if every message had now been sent `transmits` times: each one that
+   * carried a completion id is reported in {@link finished}, in tier order.
+   */
+  settle(transmits: number): void {
+    for (const tier of this.tiers) {
+      for (const e of tier) if (e.completionId !== undefined) this.finished.push({ id: e.completionId, transmits });
+      tier.length = 0;
+    }
+    this.byName.clear();
+    this.unnamed.clear();
+    this.count = 0;
   }
 
   /**

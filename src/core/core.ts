@@ -6,37 +6,26 @@
  * Inputs: decoded packets, due timers, stream exchanges, host commands. Outputs (into the sink):
  * datagrams, stream exchanges, timers, events, logs and metrics. Bad input from the network is
  * data — counted as `hearsay.packets.dropped{reason}`, logged at debug, dropped; no network
- * handler throws.
+ * handler throws. The state lives in owners with private fields (`parts.ts`); `Core` routes
+ * each input to the owner whose family handles it and ends every step the same way.
  * @module
  */
 import type { MemberSnapshot } from '../events.js';
 import { METRIC } from '../observability.js';
+import { U32_MAX } from '../wire/codec.js';
 import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
-import { CoreContext, U32_MAX, type CoreConfig } from './context.js';
+import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
-import { maxUserBroadcastBytes, onGossipTick, queueUserBroadcast, resumeGossipIfParked, scheduleGossipTick } from './gossip.js';
-import {
-  handleAck,
-  handleIndirectPing,
-  handleNack,
-  handlePing,
-  handleStreamPing,
-  onFallbackResult,
-  onProbeEnd,
-  onProbeTick,
-  onProbeTimeout,
-  onRelayTimeout,
-  scheduleProbeTick,
-} from './probe.js';
-import { handlePushPullRequest, localState, mergeRemoteState, onPushPullResult, onReconnectResult, onPushPullTick, pushPullScale, schedulePushPullTick } from './push-pull.js';
+import type { UserTarget } from './outbox.js';
+import { createParts, type CoreParts } from './parts.js';
+import { pushPullScale } from './push-pull.js';
 import type { Random } from './random.js';
+import { drop, memberGauges } from './report.js';
 import { snapshotOf } from './snapshot.js';
-import { deferIfStalled, noteStall } from './stall.js';
-import { aliveNode, deadNode, suspectNode, suspicionExpired } from './state-merge.js';
 import type { Timer } from './timers.js';
 
-/** What a `Core` is configured with (defined in context.ts, re-exported as part of the Core API). */
-export type { CoreConfig } from './context.js';
+export type { CoreConfig } from './config.js';
+export type { UserTarget } from './outbox.js';
 
 /**
  * One cluster member's protocol state machine.
@@ -46,14 +35,14 @@ export type { CoreConfig } from './context.js';
  * describe, exactly once per transition, and never for ourselves (except `self:*`).
  */
 export class Core {
-  private readonly ctx: CoreContext;
+  private readonly p: CoreParts;
 
   /**
    * @param config protocol options plus identity; `vsn` must be 6 bytes, `advertiseAddr` 4 or 16.
    * @param random the only source of randomness (probe order, picks, staggers).
    */
   constructor(config: CoreConfig, random: Random) {
-    this.ctx = new CoreContext(config, random);
+    this.p = createParts(config, random);
   }
 
   /**
@@ -67,20 +56,19 @@ export class Core {
    * incomplete after 75 s in `npm run bench:vs-memberlist`. Idempotent; a no-op after `leave()`.
    */
   start(now: number, fx: Effects): void {
-    const ctx = this.ctx;
-    if (ctx.started || ctx.leaving) return;
-    ctx.started = true;
-    const cfg = ctx.config;
-    aliveNode(ctx, now, fx, { type: 'alive', incarnation: 1, node: cfg.name, addr: cfg.advertiseAddr, port: cfg.advertisePort, meta: cfg.meta, vsn: cfg.vsn }, true);
-    const self = ctx.members.get(cfg.name);
-    if (self !== undefined) ctx.self = self;
-    scheduleProbeTick(ctx, now, fx, ctx.random.int(cfg.probeIntervalMs));
-    scheduleGossipTick(ctx, now, fx, ctx.random.int(cfg.gossipIntervalMs));
+    const { self, config: cfg, random } = this.p;
+    if (self.started || self.leaving) return;
+    self.markStarted();
+    // Our entry's meta is `config.meta`, or what `setMetadata` kept before the start.
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: 1, node: cfg.name, addr: cfg.advertiseAddr, port: cfg.advertisePort, meta: self.entry.meta, vsn: cfg.vsn }, true);
+    self.adopt(this.p.table.get(cfg.name));
+    this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
+    this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));
     if (cfg.pushPullIntervalMs > 0) {
-      schedulePushPullTick(ctx, now, fx, ctx.random.int(cfg.pushPullIntervalMs) + pushPullScale(cfg.pushPullIntervalMs, ctx.members.size));
+      this.p.pushPull.scheduleTick(now, fx, random.int(cfg.pushPullIntervalMs) + pushPullScale(cfg.pushPullIntervalMs, this.p.table.size));
     }
-    fx.metric('gauge', METRIC.healthScore, ctx.awareness.score);
-    ctx.memberGauges(fx);
+    fx.metric('gauge', METRIC.healthScore, this.p.health.score);
+    memberGauges(fx, this.p.table);
     this.endStep(now, fx);
   }
 
@@ -90,16 +78,15 @@ export class Core {
    * sender gave no `Source*` fields.
    */
   handlePacket(now: number, from: string, messages: readonly PacketMessage[], fx: Effects): void {
-    const ctx = this.ctx;
-    if (!ctx.started) {
-      ctx.drop(fx, 'not-started', { from }, 'packet before start');
+    if (!this.p.self.started) {
+      drop(fx, 'not-started', { from }, 'packet before start');
       return;
     }
     for (const msg of messages) {
       try {
         this.dispatch(now, from, msg, fx);
       } catch (error) {
-        ctx.drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
+        drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
       }
     }
     this.endStep(now, fx);
@@ -107,59 +94,56 @@ export class Core {
 
   /**
    * True when `timer` would do nothing if it fired now, because the state it was armed for has
-   * moved on (an acked probe, a refuted suspicion, a replaced ticker chain). A pure query: the
-   * driver uses it to skip waking the process for dead timers. Firing a stale timer anyway is
-   * harmless; `false` means only "not known to be stale".
+   * moved on (an acked probe, a refuted suspicion, a replaced ticker chain). A pure query, answered
+   * by the family that made the timer: the driver uses it to skip waking the process for dead
+   * timers. Firing a stale timer anyway is harmless; `false` means only "not known to be stale".
    */
   isTimerStale(timer: Timer): boolean {
-    const ctx = this.ctx;
     switch (timer.type) {
-      case 'probe-timeout':
-        return ctx.probe === undefined || ctx.probe.seqNo !== timer.seqNo || ctx.probe.timeoutToken !== timer.token;
-      case 'probe-end':
-        return ctx.probe === undefined || ctx.probe.seqNo !== timer.seqNo || ctx.probe.endToken !== timer.token;
-      case 'relay-timeout':
-        return ctx.relays.get(timer.seqNo)?.token !== timer.token;
-      case 'suspicion-timeout':
-        return ctx.suspicions.get(timer.node)?.token !== timer.token;
-      case 'gossip-tick':
-        return timer.token !== ctx.gossipTickToken;
       case 'probe-tick':
-        return timer.token !== ctx.probeTickToken;
+      case 'probe-timeout':
+      case 'probe-end':
+        return this.p.probe.isStale(timer);
+      case 'relay-timeout':
+        return this.p.responder.isStale(timer);
+      case 'suspicion-timeout':
+        return this.p.membership.isStale(timer);
+      case 'gossip-tick':
+        return this.p.gossip.isStale(timer);
       case 'push-pull-tick':
-        return timer.token !== ctx.pushPullTickToken;
+        return this.p.pushPull.isStale(timer);
     }
   }
 
   /** Every step ends here: report finished broadcasts, and wake the gossip ticker if it has news to send. */
   private endStep(now: number, fx: Effects): void {
-    const ctx = this.ctx;
-    ctx.flushDone(fx);
-    if (ctx.started) resumeGossipIfParked(ctx, now, fx);
+    this.p.queues.flushDone(fx);
+    if (this.p.self.started) this.p.gossip.resumeIfParked(now, fx);
   }
 
   private dispatch(now: number, from: string, msg: PacketMessage, fx: Effects): void {
-    const ctx = this.ctx;
     switch (msg.type) {
       case 'ping':
-        return handlePing(ctx, fx, from, msg);
+        return this.p.responder.handlePing(fx, from, msg);
       case 'indirect-ping':
-        return handleIndirectPing(ctx, now, fx, from, msg);
+        return this.p.responder.handleIndirectPing(now, fx, from, msg);
       case 'ack':
-        return handleAck(ctx, now, fx, msg);
+        if (this.p.probe.handleAck(now, fx, msg) || this.p.responder.forwardAck(fx, msg)) return;
+        return drop(fx, 'unknown-seq', { seqNo: msg.seqNo }, 'ack for unknown sequence number');
       case 'nack':
-        return handleNack(ctx, fx, msg);
+        if (this.p.probe.handleNack(msg)) return;
+        return drop(fx, 'unknown-seq', { seqNo: msg.seqNo }, 'nack for unknown sequence number');
       case 'alive':
-        return aliveNode(ctx, now, fx, msg, false);
+        return this.p.membership.alive(now, fx, msg, false);
       case 'suspect':
-        return suspectNode(ctx, now, fx, msg);
+        return this.p.membership.suspect(now, fx, msg);
       case 'dead':
-        return deadNode(ctx, now, fx, msg);
+        return this.p.membership.dead(now, fx, msg);
       case 'user':
         fx.emit({ type: 'message', from, payload: msg.payload });
         return;
       default:
-        ctx.drop(fx, 'unexpected-type', { from, type: (msg as { type: string }).type }, 'unexpected message type in a packet');
+        drop(fx, 'unexpected-type', { from, type: (msg as { type: string }).type }, 'unexpected message type in a packet');
     }
   }
 
@@ -168,38 +152,33 @@ export class Core {
    * due during an event-loop stall are held for a grace window (see `stall.ts`).
    */
   handleTimer(now: number, timer: Timer, fx: Effects): void {
-    const ctx = this.ctx;
-    if (!ctx.started) return;
+    if (!this.p.self.started) return;
     try {
       switch (timer.type) {
         case 'probe-tick':
-          onProbeTick(ctx, now, fx, timer);
+          this.p.probe.onTick(now, fx, timer);
           break;
         case 'probe-timeout':
-          onProbeTimeout(ctx, now, fx, timer);
+          this.p.probe.onTimeout(now, fx, timer);
           break;
         case 'probe-end':
-          onProbeEnd(ctx, now, fx, timer);
+          this.p.probe.onEnd(now, fx, timer);
           break;
         case 'relay-timeout':
-          onRelayTimeout(ctx, now, fx, timer);
+          this.p.responder.onRelayTimeout(now, fx, timer);
           break;
-        case 'suspicion-timeout': {
-          const s = ctx.suspicions.get(timer.node);
-          if (s === undefined || s.token !== timer.token) break;
-          if (deferIfStalled(ctx, now, fx, timer)) break;
-          suspicionExpired(ctx, now, fx, timer);
+        case 'suspicion-timeout':
+          this.p.membership.onSuspicionTimeout(now, fx, timer);
           break;
-        }
         case 'gossip-tick':
-          onGossipTick(ctx, now, fx, timer);
+          this.p.gossip.onTick(now, fx, timer);
           break;
         case 'push-pull-tick':
-          onPushPullTick(ctx, now, fx, timer);
+          this.p.pushPull.onTick(now, fx, timer);
           break;
       }
     } catch (error) {
-      ctx.drop(fx, 'internal-error', { timer: timer.type, error: String(error) }, 'timer handler failed');
+      drop(fx, 'internal-error', { timer: timer.type, error: String(error) }, 'timer handler failed');
     }
     this.endStep(now, fx);
   }
@@ -213,26 +192,25 @@ export class Core {
    * - anything else: dropped, `undefined`.
    */
   handleStream(now: number, from: string, request: StreamMessage, fx: Effects): StreamMessage | undefined {
-    const ctx = this.ctx;
-    if (!ctx.started) {
-      ctx.drop(fx, 'not-started', { from }, 'stream before start');
+    if (!this.p.self.started) {
+      drop(fx, 'not-started', { from }, 'stream before start');
       return undefined;
     }
     try {
       switch (request.type) {
         case 'push-pull':
-          return handlePushPullRequest(ctx, now, fx, request);
+          return this.p.pushPull.handleRequest(now, fx, request);
         case 'ping':
-          return handleStreamPing(ctx, fx, from, request);
+          return this.p.responder.handleStreamPing(fx, from, request);
         case 'user':
           fx.emit({ type: 'message', from, payload: request.payload });
           return undefined;
         default:
-          ctx.drop(fx, 'unexpected-type', { from, type: request.type }, 'unexpected stream message');
+          drop(fx, 'unexpected-type', { from, type: request.type }, 'unexpected stream message');
           return undefined;
       }
     } catch (error) {
-      ctx.drop(fx, 'internal-error', { from, error: String(error) }, 'stream handler failed');
+      drop(fx, 'internal-error', { from, error: String(error) }, 'stream handler failed');
       return undefined;
     } finally {
       this.endStep(now, fx);
@@ -245,23 +223,21 @@ export class Core {
    * (merged). Unknown or forgotten ids are ignored.
    */
   handleStreamResult(now: number, id: number, result: StreamMessage | Error, fx: Effects): void {
-    const ctx = this.ctx;
-    const pending = ctx.streams.get(id);
+    const pending = this.p.streams.take(id);
     if (pending === undefined) return;
-    ctx.streams.delete(id);
     try {
-      if (pending.kind === 'ping') onFallbackResult(ctx, now, fx, pending.seqNo, result);
-      else if (pending.kind === 'reconnect') onReconnectResult(ctx, now, fx, pending.address, pending.followUp, result);
-      else onPushPullResult(ctx, now, fx, result);
+      if (pending.kind === 'ping') this.p.probe.onFallbackResult(now, fx, pending.seqNo, result);
+      else if (pending.kind === 'reconnect') this.p.pushPull.onReconnectResult(now, fx, pending.address, pending.followUp, result);
+      else this.p.pushPull.onResult(now, fx, result);
     } catch (error) {
-      ctx.drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');
+      drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');
     }
     this.endStep(now, fx);
   }
 
   /** Our whole table for a push/pull (join and anti-entropy): self and every state, in probe order. */
   localState(join: boolean): PushPullMessage {
-    return localState(this.ctx, join);
+    return this.p.pushPull.localState(join);
   }
 
   /**
@@ -270,11 +246,10 @@ export class Core {
    * @returns the incompatibility as an Error ("Node 'x' protocol version (2) is incompatible: [3, 5]"), else `undefined`.
    */
   mergeRemoteState(now: number, remote: PushPullMessage, fx: Effects): Error | undefined {
-    const ctx = this.ctx;
     try {
-      return mergeRemoteState(ctx, now, fx, remote);
+      return this.p.pushPull.merge(now, fx, remote);
     } catch (error) {
-      ctx.drop(fx, 'internal-error', { error: String(error) }, 'merge failed');
+      drop(fx, 'internal-error', { error: String(error) }, 'merge failed');
       return error instanceof Error ? error : new Error(String(error));
     } finally {
       this.endStep(now, fx);
@@ -287,52 +262,52 @@ export class Core {
    * peers stop gossiping to us); gossip keeps running so the message spreads, and pings and inbound
    * streams are still answered. After this, alives about us are ignored (a queued one must not
    * re-join us).
-   * @returns a broadcast id; `broadcast-done` with it follows once the message has been sent
-   *   `retransmitLimit` times — at once (transmits 0) if no other member is alive or suspect, as
-   *   memberlist does not wait then. Calling again returns the same id and does nothing.
+   *
+   * Completion goes through the core: the caller picks `completionId` (and registers its waiter
+   * for it) *before* the step, so the event can never come before the waiter exists.
+   * `broadcast-done{id: completionId}` follows once the message has been sent `retransmitLimit`
+   * times — or within this step (transmits 0) if no other member is alive or suspect, as
+   * memberlist does not wait then. Calling again changes nothing and reports its own
+   * `completionId` done within the step (transmits 0): the first call's id tracks the broadcast.
    */
-  leave(now: number, fx: Effects): number {
-    const ctx = this.ctx;
-    if (ctx.leaveId !== undefined) return ctx.leaveId;
-    const id = ctx.nextBroadcastId();
-    ctx.leaveId = id;
-    ctx.leaving = true;
+  leave(now: number, fx: Effects, completionId: number): void {
+    const self = this.p.self;
+    if (self.leaving) {
+      fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
+      return;
+    }
+    self.markLeaving();
     // Abandon a probe in flight: once left we judge nobody (its timers go stale).
-    if (ctx.probe?.tcpStreamId !== undefined) ctx.streams.delete(ctx.probe.tcpStreamId);
-    ctx.probe = undefined;
-    const self = ctx.self;
-    const anyone = ctx.started && ctx.anyAlive();
-    if (ctx.started) deadNode(ctx, now, fx, { type: 'dead', incarnation: self.incarnation, node: self.name, from: self.name }, anyone ? id : undefined);
-    if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
+    this.p.probe.stop();
+    const anyone = self.started && this.p.membership.anyPeerUp();
+    if (self.started) this.p.membership.dead(now, fx, { type: 'dead', incarnation: self.incarnation, node: self.name, from: self.name }, anyone ? completionId : undefined);
+    if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
-    return id;
   }
 
   /**
    * Replaces our metadata: incarnation + 1 and an alive broadcast (memberlist `UpdateNode`).
-   * No member event is emitted for ourselves.
-   * @returns a broadcast id; `broadcast-done` follows when the alive has been sent
-   *   `retransmitLimit` times (at once if no other member is alive or suspect).
+   * No member event is emitted for ourselves. Completion as for {@link leave}:
+   * `broadcast-done{id: completionId}` follows when the alive has been sent `retransmitLimit`
+   * times, or within this step (transmits 0) if no other member is alive or suspect — or if we
+   * are not in the cluster (not started, or left), when the metadata is only kept for our entry.
    * @throws {RangeError} if our incarnation is already 2³² − 1 (it can never wrap; see `refute`).
+   *   Nothing changes and no `broadcast-done` follows.
    */
-  setMetadata(now: number, meta: Uint8Array, fx: Effects): number {
-    const ctx = this.ctx;
-    const self = ctx.self;
+  setMetadata(now: number, meta: Uint8Array, fx: Effects, completionId: number): void {
+    const self = this.p.self;
     if (self.incarnation >= U32_MAX) throw new RangeError('incarnation exhausted (2^32-1): cannot announce new metadata');
-    const id = ctx.nextBroadcastId();
-    const cfg = ctx.config;
-    if (!ctx.started || ctx.leaving) {
+    if (!self.started || self.leaving) {
       // Not in the cluster (yet / any more): just remember it for our next alive.
-      self.meta = meta;
-      self.snapshot = undefined;
-      fx.emit({ type: 'broadcast-done', id, transmits: 0 });
-      return id;
+      self.rememberMeta(meta);
+      fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
+      return;
     }
-    const anyone = ctx.anyAlive();
-    aliveNode(ctx, now, fx, { type: 'alive', incarnation: self.incarnation + 1, node: cfg.name, addr: self.addr, port: self.port, meta, vsn: cfg.vsn }, true, anyone ? id : undefined);
-    if (!anyone) fx.emit({ type: 'broadcast-done', id, transmits: 0 });
+    const anyone = this.p.membership.anyPeerUp();
+    const entry = self.entry;
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn }, true, anyone ? completionId : undefined);
+    if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
-    return id;
   }
 
   /**
@@ -341,14 +316,35 @@ export class Core {
    * @returns false, queueing nothing, if the payload can never fit a packet (> budget − 5 bytes).
    */
   broadcastUser(now: number, payload: Uint8Array, fx: Effects): boolean {
-    const queued = queueUserBroadcast(this.ctx, payload);
+    const queued = this.p.queues.queueUser(payload);
     this.endStep(now, fx);
     return queued;
   }
 
   /** Largest payload {@link broadcastUser} accepts (budget − 5 bytes: 1395 with LAN's 1400). */
   get maxUserBroadcastBytes(): number {
-    return maxUserBroadcastBytes(this.ctx);
+    return this.p.queues.maxUserBytes;
+  }
+
+  /**
+   * Where a user datagram to `to` goes, for the host's `send`: a member name (in any state) gives
+   * that member's address, with a CRC when its protocol max is ≥ 5 (memberlist sends with the node
+   * known); otherwise an `ip:port` gives itself, with memberlist's rule for bare addresses (a CRC
+   * only if the address's IP text names a member with protocol max ≥ 5). `undefined` when `to` is
+   * neither. A pure query: no step, no effects.
+   */
+  userTarget(to: string): UserTarget | undefined {
+    return this.p.outbox.userTarget(to);
+  }
+
+  /**
+   * Empties the membership gossip queue as if every message in it had been sent its retransmit
+   * limit: the state of a cluster once gossip has spread. For the simulator's converged bootstrap
+   * (`Simulator.bootstrapConverged`), which builds that state without simulating the join storm;
+   * not for running nodes. User broadcasts stay queued; completions are reported at the next step.
+   */
+  settleGossip(): void {
+    this.p.queues.settle(this.p.table.size);
   }
 
   /**
@@ -357,47 +353,47 @@ export class Core {
    * datagrams that piled up are read. Call it *before* firing any overdue timer. See `stall.ts`.
    */
   noteStall(now: number, stalledMs: number, fx: Effects): void {
-    noteStall(this.ctx, now, fx, stalledMs);
+    this.p.stall.note(now, fx, stalledMs);
   }
 
   /** Every member in the table — self, alive, suspect, and dead/left until reaped — as frozen snapshots, in probe order. */
   members(): readonly MemberSnapshot[] {
-    return this.ctx.members.entries().map(snapshotOf);
+    return this.p.table.entries().map(snapshotOf);
   }
 
   /** The member named `name`, if known. */
   member(name: string): MemberSnapshot | undefined {
-    const e = this.ctx.members.get(name);
+    const e = this.p.table.get(name);
     return e === undefined ? undefined : snapshotOf(e);
   }
 
   /** Our own member snapshot. */
   get localMember(): MemberSnapshot {
-    return snapshotOf(this.ctx.self);
+    return snapshotOf(this.p.self.entry);
   }
 
   /** Lifeguard local health score, 0 (healthy) … awarenessMaxMultiplier − 1. */
   get healthScore(): number {
-    return this.ctx.awareness.score;
+    return this.p.health.score;
   }
 
   /** Members alive or suspect, ourselves included (0 before start). */
   get size(): number {
-    return this.ctx.members.count('alive') + this.ctx.members.count('suspect');
+    return this.p.table.count('alive') + this.p.table.count('suspect');
   }
 
   /** Our current incarnation (0 before start). */
   get incarnation(): number {
-    return this.ctx.self.incarnation;
+    return this.p.self.incarnation;
   }
 
   /** True after {@link leave}. */
   get isLeaving(): boolean {
-    return this.ctx.leaving;
+    return this.p.self.leaving;
   }
 
   /** Estimated cluster size n: every table entry, including self, dead and left until reaped. */
   numMembers(): number {
-    return this.ctx.members.size;
+    return this.p.table.size;
   }
 }

@@ -20,7 +20,10 @@ export type CoreEvent =
   | ({ readonly type: 'self:refute' } & RefuteEvent)
   | { readonly type: 'self:health'; readonly score: number; readonly previous: number }
   | { readonly type: 'message'; readonly from: string; readonly payload: Uint8Array }
-  /** A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was replaced). */
+  /**
+   * A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was
+   * replaced), or there was nothing to wait for (transmits 0). `id` is the completion id the caller passed.
+   */
   | { readonly type: 'broadcast-done'; readonly id: number; readonly transmits: number };
 
 /** Log levels the core uses (it never logs above debug). */
@@ -39,7 +42,17 @@ export interface Effects {
    * `core.handleStreamResult(now, id, reply | error)`. `timeoutMs` (a whole number ≥ 1) bounds the whole exchange.
    */
   stream(to: string, id: number, request: StreamMessage, timeoutMs: number): void;
-  /** Call `core.handleTimer(now, timer)` after `afterMs`. Never cancelled: stale timers are ignored by the core. */
+  /**
+   * Call `core.handleTimer(now, timer)` after `afterMs`. Never cancelled: stale timers are ignored
+   * by the core (a runtime may skip one only when `core.isTimerStale(timer)` says so).
+   *
+   * Contract: the runtime must deliver **every** scheduled timer, late if it must, and timers in
+   * order of due time (ties in scheduling order). Timers are the core's only way to learn that time
+   * has passed: a lost gossip or push/pull tick stops that ticker for good, a lost suspicion
+   * timeout leaves a member suspect forever, a lost relay timeout holds a relay slot forever. The
+   * probe cycle alone has a safety net (a lost `probe-end` is abandoned by the next tick due after
+   * its deadline, counted as `probe.abandoned`), and that is a watchdog, not a licence to drop.
+   */
   schedule(timer: Timer, afterMs: number): void;
   /** Queue an event for the host; the driver delivers events in order after the step. */
   emit(event: CoreEvent): void;

@@ -5,40 +5,19 @@
  * never per packet: the simulator runs thousands of cores and most gossip changes nothing.
  * @module
  */
-import { decode } from '@msgpack/msgpack';
 import { bytesToIp } from '../address.js';
 import type { MemberSnapshot, MemberVersions } from '../events.js';
+import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { decodeTags } from '../wire/tags.js';
 import type { MemberEntry } from './members.js';
 
-/** serf's tag marker: metadata `0xFF` + msgpack map of str → str (reference §9). */
-const TAGS_MARKER = 0xff;
-
-/**
- * Decodes serf-style tags: `0xFF` followed by a msgpack map whose keys and values are all
- * strings. Anything else (other metadata, a broken map, a non-string value) gives `undefined`.
- */
-export function decodeTags(meta: Uint8Array): Readonly<Record<string, string>> | undefined {
-  if (meta.length < 2 || meta[0] !== TAGS_MARKER) return undefined;
-  let value: unknown;
-  try {
-    value = decode(meta.subarray(1), { maxStrLength: meta.length, maxMapLength: meta.length, maxArrayLength: 0, maxBinLength: 0, maxExtLength: 0 });
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') return undefined;
-    out[k] = v;
-  }
-  return Object.freeze(out);
-}
+export { decodeTags };
 
 /** The six `Vsn` bytes as named fields (missing bytes read as 0). */
 export function versionsOf(vsn: Uint8Array): MemberVersions {
   return Object.freeze({
-    protocolMin: vsn[0] ?? 0,
-    protocolMax: vsn[1] ?? 0,
+    protocolMin: protocolMin(vsn),
+    protocolMax: protocolMax(vsn),
     protocolCurrent: vsn[2] ?? 0,
     delegateMin: vsn[3] ?? 0,
     delegateMax: vsn[4] ?? 0,

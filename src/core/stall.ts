@@ -33,40 +33,60 @@
  * died during our stall is still detected, one grace window later.
  * @module
  */
-import type { CoreContext } from './context.js';
+import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
+import type { Health } from './health.js';
 import type { Timer } from './timers.js';
 
-/** How long failure timers are held after a stall, ms: `probeTimeoutMs` (see the module comment). */
-export function stallGraceMs(ctx: CoreContext): number {
-  return ctx.config.probeTimeoutMs;
-}
-
 /**
- * Step 2 of the stall rule: raise our health score (+1 per probe interval stalled, at least +1)
- * and open the grace window.
+ * Owns the stall rule's one piece of state, the end of the last stall, and answers for it:
+ * every family with failure-deciding timers asks {@link deferIfStalled} before acting on one.
  */
-export function noteStall(ctx: CoreContext, now: number, fx: Effects, stalledMs: number): void {
-  // One stall is one penalty: a driver that reports it again at the same instant (once per late
-  // timer, say) does not raise the score again.
-  if (now <= ctx.stallEndAt) return;
-  const intervals = Math.floor(Math.max(0, stalledMs) / ctx.config.probeIntervalMs);
-  ctx.health(fx, Math.max(1, intervals));
-  ctx.stallEndAt = now;
-  fx.log('debug', { stalledMs, score: ctx.awareness.score }, 'event loop stalled: holding failure timers for a grace window');
-}
+export class StallGuard {
+  /** End of the last event-loop stall (`note`), ms; −∞ when none. */
+  private stallEndAt = Number.NEGATIVE_INFINITY;
 
-/**
- * Step 3: if `timer` (a failure-deciding timer whose token the caller has already validated) was
- * due during the last stall and the grace window is still open, re-arm it at the window's end and
- * return true (the caller then does nothing). Otherwise return false.
- */
-export function deferIfStalled(ctx: CoreContext, now: number, fx: Effects, timer: Timer): boolean {
-  if (timer.dueAt > ctx.stallEndAt) return false;
-  const until = ctx.stallEndAt + stallGraceMs(ctx);
-  if (now >= until) return false;
-  const afterMs = until - now;
-  fx.schedule({ ...timer, dueAt: until }, afterMs);
-  fx.log('debug', { timer: timer.type, dueAt: timer.dueAt, until }, 'deferring failure timer after a stall');
-  return true;
+  constructor(
+    private readonly config: Pick<CoreConfig, 'probeTimeoutMs' | 'probeIntervalMs'>,
+    private readonly health: Health,
+  ) {}
+
+  /** How long failure timers are held after a stall, ms: `probeTimeoutMs` (see the module comment). */
+  get graceMs(): number {
+    return this.config.probeTimeoutMs;
+  }
+
+  /** When the current (or last) grace window closes, ms: where deferred timers are re-armed. */
+  get graceEndsAt(): number {
+    return this.stallEndAt + this.graceMs;
+  }
+
+  /**
+   * Step 2 of the stall rule: raise our health score (+1 per probe interval stalled, at least +1)
+   * and open the grace window.
+   */
+  note(now: number, fx: Effects, stalledMs: number): void {
+    // One stall is one penalty: a driver that reports it again at the same instant (once per late
+    // timer, say) does not raise the score again.
+    if (now <= this.stallEndAt) return;
+    const intervals = Math.floor(Math.max(0, stalledMs) / this.config.probeIntervalMs);
+    this.health.apply(fx, Math.max(1, intervals));
+    this.stallEndAt = now;
+    fx.log('debug', { stalledMs, score: this.health.score }, 'event loop stalled: holding failure timers for a grace window');
+  }
+
+  /**
+   * Step 3: if `timer` (a failure-deciding timer whose token the caller has already validated) was
+   * due during the last stall and the grace window is still open, re-arm it at the window's end
+   * ({@link graceEndsAt}) and return true (the caller then does nothing). Otherwise return false.
+   */
+  deferIfStalled(now: number, fx: Effects, timer: Timer): boolean {
+    if (timer.dueAt > this.stallEndAt) return false;
+    const until = this.graceEndsAt;
+    if (now >= until) return false;
+    const afterMs = until - now;
+    fx.schedule({ ...timer, dueAt: until }, afterMs);
+    fx.log('debug', { timer: timer.type, dueAt: timer.dueAt, until }, 'deferring failure timer after a stall');
+    return true;
+  }
 }

@@ -4,7 +4,6 @@
  * staggered joins take minutes of wall time).
  * @module
  */
-import { TransmitLimitedQueue } from '../core/broadcasts.js';
 import type { NodeInternals } from '../runtime/node-runtime.js';
 import { NodeStateNumber, type PushNodeState, type PushPullMessage } from '../wire/messages.js';
 
@@ -31,8 +30,6 @@ export function convergeNodes(nodes: readonly (NodeInternals & { readonly name: 
   for (const { driver, core } of nodes) {
     const err = driver.step((now, fx) => core.mergeRemoteState(now, message, fx));
     if (err !== undefined) throw err;
-    const ctx = (core as unknown as { ctx?: { broadcasts: TransmitLimitedQueue; config: { retransmitMult: number } } }).ctx;
-    if (!(ctx?.broadcasts instanceof TransmitLimitedQueue)) throw new Error('bootstrapConverged: Core internals changed (ctx.broadcasts)');
-    ctx.broadcasts = new TransmitLimitedQueue(ctx.config.retransmitMult);
+    core.settleGossip();
   }
 }

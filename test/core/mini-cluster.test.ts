@@ -44,7 +44,8 @@ describe.each(SEEDS)('mini cluster (seed %i)', (seed) => {
 
   it('delivers a leave as leave, never as fail', () => {
     const c = converged(seed);
-    const id = c.command('n4', (core, fx) => core.leave(c.now, fx));
+    const id = 41;
+    c.command('n4', (core, fx) => core.leave(c.now, fx, id));
     c.runUntil(25_000);
     const done = c.get('n4').events.find((e) => e.event.type === 'broadcast-done');
     expect(done?.event).toMatchObject({ id });
@@ -57,7 +58,7 @@ describe.each(SEEDS)('mini cluster (seed %i)', (seed) => {
   it('spreads new metadata as one update at every other node', () => {
     const c = converged(seed);
     const meta = Uint8Array.of(0xff, 0x81, 0xa4, 0x72, 0x6f, 0x6c, 0x65, 0xa2, 0x64, 0x62);
-    c.command('n2', (core, fx) => core.setMetadata(c.now, meta, fx));
+    c.command('n2', (core, fx) => core.setMetadata(c.now, meta, fx, 1));
     c.runUntil(30_000);
     for (const n of ['n1', 'n3', 'n4', 'n5']) {
       expect(c.eventsAbout(n, 'n2')).toEqual(['join', 'update']);

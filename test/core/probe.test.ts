@@ -289,7 +289,7 @@ describe('probe cadence', () => {
   it('stops probing after leave, abandoning a probe in flight', () => {
     const a = probingCore([['B', 2]], { disableTcpPings: true });
     probeUntil(a, 'B', 0);
-    a.step((c, fx) => c.leave(100, fx));
+    a.step((c, fx) => c.leave(100, fx, 1));
     a.fire('probe-timeout');
     a.fire('probe-end');
     expect(a.core.member('B')?.state).toBe('alive');

@@ -21,7 +21,6 @@ const ALLOWED = new Set([
   'src/events.ts',
   'src/options.ts', // type-only
   'src/observability.ts',
-  '@msgpack/msgpack',
 ]);
 const FORBIDDEN_WIRE = new Set(['src/wire/packet.ts', 'src/wire/keyring.ts', 'src/wire/stream.ts', 'src/wire/index.ts']);
 const allowed = (target: string): boolean =>

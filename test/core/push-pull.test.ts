@@ -139,7 +139,8 @@ describe('leave', () => {
   it('gossips a self-dead with From = us, reports broadcast-done after the retransmit limit, and is seen as leave', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
     for (let t = 0; t < 20; t++) a.gossip(t); // drain the alives
-    const id = a.step((c, fx) => c.leave(100, fx));
+    const id = 7;
+    a.step((c, fx) => c.leave(100, fx, id));
     expect(a.core.localMember.state).toBe('left');
     expect(a.core.isLeaving).toBe(true);
     const sent = [];
@@ -148,7 +149,10 @@ describe('leave', () => {
     expect(deads).toHaveLength(4); // n = 2: retransmitLimit(4, 2) = 4
     expect(deads[0]).toEqual(dead('A', 1, 'A'));
     expect(a.eventsOf('broadcast-done')).toEqual([{ type: 'broadcast-done', id, transmits: 4 }]);
-    expect(a.step((c, fx) => c.leave(300, fx))).toBe(id);
+    // Again: nothing new is queued, and the second id is reported done within its step.
+    a.step((c, fx) => c.leave(300, fx, 8));
+    expect(a.last.events).toEqual([{ type: 'broadcast-done', id: 8, transmits: 0 }]);
+    expect(a.last.sends).toEqual([]);
 
     const b = nodeWithPeers('B', 2, [['A', 1]]);
     b.receive(300, addr(1), deads[0]!);
@@ -158,7 +162,8 @@ describe('leave', () => {
 
   it('reports broadcast-done at once when nobody else is alive, and ignores alives about us afterwards', () => {
     const a = new TestNode('A', 1).start(0);
-    const id = a.step((c, fx) => c.leave(100, fx));
+    const id = 7;
+    a.step((c, fx) => c.leave(100, fx, id));
     expect(a.eventsOf('broadcast-done')).toEqual([{ type: 'broadcast-done', id, transmits: 0 }]);
     a.receive(200, addr(2), alive('A', 1, 5));
     expect(a.core.localMember.state).toBe('left');
@@ -173,7 +178,8 @@ describe('setMetadata', () => {
     const a = nodeWithPeers('A', 1, [['B', 2]]);
     for (let t = 0; t < 20; t++) a.gossip(t);
     const meta = Uint8Array.of(0xff, 0x81, 0xa4, 0x72, 0x6f, 0x6c, 0x65, 0xa3, 0x77, 0x65, 0x62);
-    const id = a.step((c, fx) => c.setMetadata(100, meta, fx));
+    const id = 9;
+    a.step((c, fx) => c.setMetadata(100, meta, fx, id));
     expect(a.core.incarnation).toBe(2);
     expect(a.core.localMember.tags).toEqual({ role: 'web' });
     expect(a.events.filter((e) => e.type === 'update')).toEqual([]);

@@ -287,6 +287,6 @@ describe('refutation', () => {
     b.receive(20, addr(1), suspect('B', 0xffffffff, 'A'));
     expect(b.core.incarnation).toBe(0xffffffff);
     expect(b.drops()).toEqual(['incarnation-exhausted']);
-    expect(() => b.step((c, fx) => c.setMetadata(30, Uint8Array.of(1), fx))).toThrow(RangeError);
+    expect(() => b.step((c, fx) => c.setMetadata(30, Uint8Array.of(1), fx, 1))).toThrow(RangeError);
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * What a `Core` is configured with, and the packet-size arithmetic every sender shares.
+ * @module
+ */
+import type { ProtocolOptions } from '../options.js';
+
+/** What a `Core` is configured with: the protocol options plus this node's identity. */
+export interface CoreConfig extends ProtocolOptions {
+  /** This node's unique name. */
+  readonly name: string;
+  /** Raw IP bytes (4 or 16) we advertise. Always sent in this one form (reference §7.3). */
+  readonly advertiseAddr: Uint8Array;
+  /** Port we advertise (UDP and TCP). */
+  readonly advertisePort: number;
+  /** Encoded metadata, ≤ 512 bytes (validated by the host layer). */
+  readonly meta: Uint8Array;
+  /** 6 bytes `[1, 5, protocolVersion, dmin, dmax, dcur]`. */
+  readonly vsn: Uint8Array;
+  /** memberlist protocol version spoken, 2…5. Features key on the *peer's* PMax (reference §4). */
+  readonly protocolVersion: number;
+  /** Ack payload for pings (serf: a coordinate); `null`/absent sends Go's nil. */
+  readonly ackPayload?: Uint8Array | null;
+  /**
+   * Bytes the driver adds to each datagram after the core has built it — label (2 + len) and
+   * encryption (29 for version 1) — subtracted from `packetBudgetBytes` when sizing piggybacked
+   * gossip, as memberlist does (reference §2.6). Default 0.
+   */
+  readonly packetOverheadBytes?: number;
+}
+
+/** Compound overhead per message (its u16 length entry) and for the header (type + count). */
+export const COMPOUND_OVERHEAD = 2;
+
+/** Piggyback budget per datagram, bytes: `packetBudgetBytes − packetOverheadBytes`. */
+export function piggybackBudget(config: CoreConfig): number {
+  return config.packetBudgetBytes - (config.packetOverheadBytes ?? 0);
+}
