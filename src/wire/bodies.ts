@@ -123,26 +123,6 @@ export function decodePushNodeState(r: Reader): PushNodeState {
 
 /** Writes one `pushNodeState` map. @throws {RangeError} on out-of-range numbers or a bad Addr/Vsn length. */
 export function writePushNodeState(w: Writer, s: PushNodeState): void {
-  // A frozen node state never changes, so its bytes are encoded once: the core hands out one
-  // frozen state per unchanged member, and a push/pull at N = 1,000 is a thousand of them.
-  const frozen = Object.isFrozen(s);
-  if (frozen) {
-    const hit = encodedStates.get(s);
-    if (hit !== undefined) {
-      w.ensure(hit.length);
-      w.raw(hit);
-      return;
-    }
-  }
-  const start = w.pos;
-  writeNodeStateFields(w, s);
-  if (frozen) encodedStates.set(s, w.buf.slice(start, w.pos));
-}
-
-/** Encoded bytes of frozen node states (see {@link writePushNodeState}); entries die with their states. */
-const encodedStates = new WeakMap<PushNodeState, Uint8Array>();
-
-function writeNodeStateFields(w: Writer, s: PushNodeState): void {
   const k = NODE_KEYS.enc;
   const a = s.addr.length;
   if (a !== 0 && a !== 4 && a !== 16) throw new RangeError(`node.addr must be 0, 4 or 16 bytes, got ${a}`);
