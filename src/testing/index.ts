@@ -14,3 +14,4 @@ export {
 export { Simulator, type SimulatorOptions, type SimLogEntry, type SimNodeInfo } from './simulator.js';
 export { SimNetwork, type LinkFaults, type TrafficCounters } from './sim-network.js';
 export { testSeeds, withSeed } from './seeds.js';
+export { waitUntil, type WaitOptions, type NotYet } from './wait.js';

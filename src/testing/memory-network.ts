@@ -9,10 +9,10 @@
  * @module
  */
 import { formatHostPort, parseHostPort } from '../address.js';
+import { seededRandom, type Random } from '../core/random.js';
 import { AbortError, InvalidOptionsError, StateError, TimeoutError, TransportError } from '../errors.js';
 import type { DialOptions, StreamConnection, Transport, TransportHandlers } from '../transport/transport.js';
 import { MemoryStream, type Pipe, type PipeEnv } from './memory-stream.js';
-import { mulberry32 } from './prng.js';
 
 /** Runs `fn` once, `delayMs` (≥ 0) from now, in real or virtual time. Calls due at the same time must run in call order. */
 export type Scheduler = (fn: () => void, delayMs: number) => void;
@@ -286,7 +286,7 @@ class Fabric implements PipeEnv {
   readonly blocked = new Set<string>();
   readonly linkLoss = new Map<string, number>();
   globalLoss: number;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly latencyRange: { readonly min: number; readonly max: number };
   private readonly duplicateRate: number;
   private readonly scheduler: Scheduler | undefined;
@@ -306,7 +306,7 @@ class Fabric implements PipeEnv {
     this.duplicateRate = checkRate('duplicate', options.duplicate ?? 0);
     this.mtu = options.mtu ?? DEFAULT_MTU;
     if (!Number.isSafeInteger(this.mtu) || this.mtu <= 0) throw new InvalidOptionsError('mtu', 'must be a positive integer');
-    this.random = mulberry32(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
     this.scheduler = options.scheduler;
   }
 
@@ -329,7 +329,7 @@ class Fabric implements PipeEnv {
 
   latency(): number {
     const { min, max } = this.latencyRange;
-    return min === max ? min : min + this.random() * (max - min);
+    return min === max ? min : min + this.random.next() * (max - min);
   }
 
   isLinkUp(from: string, to: string): boolean {
@@ -356,12 +356,12 @@ class Fabric implements PipeEnv {
 
   datagram(from: string, to: string, bytes: Uint8Array): void {
     this.stats.sent++;
-    if (bytes.byteLength > this.mtu || !this.isLinkUp(from, to) || this.random() < this.lossRate(from, to)) {
+    if (bytes.byteLength > this.mtu || !this.isLinkUp(from, to) || this.random.next() < this.lossRate(from, to)) {
       this.stats.dropped++;
       return;
     }
     this.deliverLater(from, to, bytes);
-    if (this.duplicateRate > 0 && this.random() < this.duplicateRate) {
+    if (this.duplicateRate > 0 && this.random.next() < this.duplicateRate) {
       this.stats.duplicated++;
       this.deliverLater(from, to, bytes.slice());
     }

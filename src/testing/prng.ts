@@ -1,19 +1,18 @@
 /**
- * A seeded PRNG for the test network: not `Math.random`, so a seed replays the same faults.
+ * The seeded PRNG of tests, as a bare function: the repository has one generator,
+ * {@link seededRandom} in `core/random.ts`, and this is it without the `Random` wrapper.
  * @module
  */
+import { seededRandom } from '../core/random.js';
 
 /**
- * mulberry32: a tiny 32-bit generator returning floats in [0, 1). Statistically plenty for fault
- * injection, and the same seed yields the same sequence on every platform.
+ * A seeded source of floats in [0, 1): {@link seededRandom}`(seed).next`, so a seed draws exactly
+ * what the core and the simulator would draw from it.
+ *
+ * The name is historical: this was once a separate mulberry32 generator; the name stays so
+ * existing callers keep working, but the sequence is seededRandom's (sfc32).
  */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
+  return () => random.next();
 }

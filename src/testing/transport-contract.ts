@@ -7,8 +7,10 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { parseHostPort } from '../address.js';
+import { bytesEqual, parseHostPort } from '../address.js';
 import type { StreamConnection, Transport, TransportHandlers } from '../transport/transport.js';
+import { concat } from './bytes.js';
+import { waitUntil } from './wait.js';
 
 /** What a contract factory returns: two fresh, **not yet started** transports that can reach each other. */
 export interface TransportPair {
@@ -24,14 +26,10 @@ const DEADLINE_MS = 5_000;
 /**
  * Resolves once `condition()` is true, checking now and then every `intervalMs` (default 5);
  * rejects with an error naming `what` after `timeoutMs`. The deadline is what keeps a test from
- * sleeping and then asserting.
+ * sleeping and then asserting. The contract's name for {@link waitUntil} (`hearsay/testing`).
  */
 export async function waitFor(condition: () => boolean, timeoutMs: number, what = 'condition', intervalMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  await waitUntil(condition, timeoutMs, what, { pollMs: intervalMs });
 }
 
 /** Settles like `promise`, or rejects with an error naming `what` once `timeoutMs` passes first. */
@@ -47,7 +45,7 @@ export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what = '
 export async function readAll(stream: StreamConnection): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
-  return concat(chunks);
+  return concat(...chunks);
 }
 
 /** Everything a started transport delivered, kept for assertions. */
@@ -141,7 +139,7 @@ export function transportContract(name: string, factory: () => Promise<Transport
       const big = pattern(Math.min(60 * 1024, a.mtu, b.mtu));
       await a.send(b.localAddress, big);
       await waitFor(() => rb.datagrams.length > 0, DEADLINE_MS, 'large datagram at b');
-      expect(equal(rb.datagrams[0]!.bytes, big)).toBe(true);
+      expect(bytesEqual(rb.datagrams[0]!.bytes, big)).toBe(true);
     });
 
     test('stream: split request read incrementally, reply written and ended, read to the end', async ({ a, b, rb }) => {
@@ -162,7 +160,7 @@ export function transportContract(name: string, factory: () => Promise<Transport
         received.push(value);
         length += value.length;
       }
-      expect(equal(concat(received), request)).toBe(true);
+      expect(bytesEqual(concat(...received), request)).toBe(true);
       await server.write(bytesOf('reply'));
       await server.end();
       expect(text(await withDeadline(readAll(client), DEADLINE_MS, 'reply at a'))).toBe('reply');
@@ -272,18 +270,4 @@ function pattern(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 31 + (i >> 8)) & 0xff;
   return out;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-function equal(x: Uint8Array, y: Uint8Array): boolean {
-  return x.length === y.length && x.every((v, i) => v === y[i]);
 }

@@ -4,6 +4,10 @@
  */
 import { Hearsay, type HearsayEvents, type HearsayOptions } from '../../src/index.js';
 
+// The one wait of tests and benches (every 20 ms; a function as 4th argument is the state that
+// goes into the timeout error), re-exported because every real-socket test imports it from here.
+export { waitUntil } from '../../src/testing/wait.js';
+
 /** Timings fast enough for tests yet far from the noise floor of a shared machine. */
 export const FAST: Partial<HearsayOptions> = {
   preset: 'local',
@@ -47,21 +51,6 @@ export async function startNode(name: string, extra: Partial<HearsayOptions> = {
     });
   }
   return { node, events };
-}
-
-/**
- * Polls `check` every 20 ms until it returns true, or rejects after `timeoutMs`; the rejection
- * carries `state()` (what each node saw) so a failure in CI explains itself.
- */
-export async function waitUntil(check: () => boolean, timeoutMs: number, what: string, state?: () => unknown): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      const detail = state ? `; state: ${JSON.stringify(state())}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Count of `event` about member `name` in a log. */

@@ -150,7 +150,7 @@ export async function startSerfAgent(opts: SerfAgentOptions): Promise<SerfAgent>
         },
         opts.readyTimeoutMs ?? 15_000,
         () => `serf agent ${opts.name} not ready:\n${agent.tail()}`,
-        200,
+        { pollMs: 200 },
       );
       return agent;
     } catch (error) {
@@ -201,6 +201,6 @@ export async function waitSerfMember(
     },
     timeoutMs,
     () => `serf (${rpc}) never showed ${name} ${what}; last view: ${JSON.stringify(last)}`,
-    200,
+    { pollMs: 200 },
   );
 }

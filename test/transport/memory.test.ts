@@ -253,5 +253,8 @@ describe('MemoryNetwork', () => {
   });
 });
 
-/** Deliveries out of 1000 at 30 % loss with seed 42 (mulberry32); changes only if the PRNG or its draw order does. */
-const LOSS_SEED_42_DELIVERED = 716;
+/**
+ * Deliveries out of 1000 at 30 % loss with seed 42 (seededRandom, core/random.ts); changes only if
+ * the PRNG or its draw order does. It was 716 while the network drew from its own mulberry32.
+ */
+const LOSS_SEED_42_DELIVERED = 718;

@@ -13,7 +13,7 @@ import { Driver } from '../../src/runtime/driver.js';
 import type { StreamConnection, Transport } from '../../src/transport/transport.js';
 import { encodeStreamMessage } from '../../src/wire/stream.js';
 import { addr, config } from '../core/helpers.js';
-import { waitUntil } from '../integration/helpers.js';
+import { waitUntil } from '../../src/testing/wait.js';
 
 /** A connection that delivers `incoming` and then waits; its writes never complete until destroyed. */
 class TarpitConnection implements StreamConnection {
