@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/testing/simulator.js';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
-import { convergedCluster, eventsAbout, falseFailures } from './helpers.js';
+import { convergedCluster, eventsAbout, falseFailures, sealedVariants } from './helpers.js';
 
 const SEEDS = testSeeds([21]);
 const N = 100;
@@ -23,11 +23,7 @@ function addressOf(sim: Simulator, name: string): string {
   return sim.nodeInfo().find((n) => n.name === name)!.address;
 }
 
-/** The hard cases run plain and with encryption plus a label (every packet and stream sealed as on sockets). */
-const VARIANTS = SEEDS.flatMap((seed) => [
-  { seed, variant: 'plain', node: {} },
-  { seed, variant: 'encrypted, labelled', node: { secretKeys: [new Uint8Array(32).fill(7)], label: 'sim-cluster' } },
-]);
+const VARIANTS = sealedVariants(SEEDS);
 
 describe.each(VARIANTS)("Rapid's hard cases at N = 100 (seed $seed, $variant)", ({ seed, node }) => {
   it('a member losing 80 % of its inbound packets: no other member is declared failed', async () => {

@@ -28,3 +28,14 @@ export function eventsAbout(sim: Simulator, type: string, member: string): { tim
 export function falseFailures(sim: Simulator, healthy: ReadonlySet<string>, observers?: ReadonlySet<string>): number {
   return sim.log.filter((e) => e.event.type === 'fail' && healthy.has(e.event.member.name) && (observers === undefined || observers.has(e.node))).length;
 }
+
+/**
+ * Each seed twice: plain, and with encryption plus a label, so the simulated nodes seal every
+ * packet and stream as real ones do (`node` goes to `SimulatorOptions.node`).
+ */
+export function sealedVariants(seeds: readonly number[]): { seed: number; variant: string; node: SimulatorOptions['node'] & object }[] {
+  return seeds.flatMap((seed) => [
+    { seed, variant: 'plain', node: {} },
+    { seed, variant: 'encrypted, labelled', node: { secretKeys: [new Uint8Array(32).fill(7)], label: 'sim-cluster' } },
+  ]);
+}

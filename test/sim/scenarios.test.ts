@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
-import { allSee, convergedCluster, eventsAbout } from './helpers.js';
+import { allSee, convergedCluster, eventsAbout, sealedVariants } from './helpers.js';
 
 const SEEDS = testSeeds([1, 2]);
 const N = 100;
-/** Each scenario runs plain and with encryption plus a label: the simulated nodes then seal every packet and stream as real ones do. */
-const VARIANTS = SEEDS.flatMap((seed) => [
-  { seed, variant: 'plain', node: {} },
-  { seed, variant: 'encrypted, labelled', node: { secretKeys: [new Uint8Array(32).fill(7)], label: 'sim-cluster' } },
-]);
+const VARIANTS = sealedVariants(SEEDS);
 
 describe.each(VARIANTS)('N = 100 on virtual time (seed $seed, $variant)', ({ seed, node }) => {
   it('converges after staggered joins', async () => {
