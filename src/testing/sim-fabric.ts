@@ -141,7 +141,7 @@ export class SimFabric {
       kind = TYPE_NAMES[b[at] ?? -1] ?? `type-${b[at]}`;
       this.streamKinds.set(pipe, kind);
     }
-    this.network.countStream(pipe.from, kind, segment.bytes.length);
+    this.network.countStream(kind, segment.bytes.length);
   }
 
   private resumeStalledStreams(): void {

@@ -26,8 +26,6 @@ export interface TrafficCounters {
   packets: number;
   bytes: number;
   readonly byType: Map<string, { packets: number; bytes: number }>;
-  /** Per sender address. */
-  readonly bySender: Map<string, { packets: number; bytes: number }>;
 }
 
 /** Names of message type bytes, as counters show them (`push-pull` and `error` occur only on streams). */
@@ -48,7 +46,7 @@ export class SimNetwork {
   /** Faults in force for every link. */
   faults: LinkFaults;
   /** Datagrams and bytes offered to the network (before loss). */
-  readonly sent: TrafficCounters = { packets: 0, bytes: 0, byType: new Map(), bySender: new Map() };
+  readonly sent: TrafficCounters = { packets: 0, bytes: 0, byType: new Map() };
   /** Datagrams dropped by faults or because nobody was listening. */
   dropped = 0;
   /** Called after every change of partitions or loss rules (the simulator resumes stalled streams). */
@@ -110,22 +108,28 @@ export class SimNetwork {
   }
 
   /**
-   * Decides one datagram's fate: returns the delivery delays (empty = lost, two = duplicated).
-   * Counts it as sent either way.
+   * Decides one datagram's fate: returns the delivery delays (empty = lost, two = duplicated),
+   * in an array reused by the next call (read it at once). Counts the datagram as sent either way.
    */
-  deliver(from: string, to: string, datagram: Uint8Array, destUp: boolean, encrypted: boolean): number[] {
+  deliver(from: string, to: string, datagram: Uint8Array, destUp: boolean, encrypted: boolean): readonly number[] {
     const type = encrypted ? 'encrypted' : datagramType(datagram);
-    this.count(from, type, datagram.length);
+    this.count(type, datagram.length);
     this.tap?.(from, to, type, datagram.length);
-    const loss = Math.max(this.faults.loss, this.linkLoss.get(`${from}>${to}`) ?? 0, this.inboundLoss.get(to) ?? 0);
+    const delays = this.delays;
+    delays.length = 0;
+    let loss = this.faults.loss;
+    // Most runs have no per-link or inbound rule: skip building the key then.
+    if (this.linkLoss.size > 0) loss = Math.max(loss, this.linkLoss.get(`${from}>${to}`) ?? 0);
+    if (this.inboundLoss.size > 0) loss = Math.max(loss, this.inboundLoss.get(to) ?? 0);
     if (!destUp || !this.connected(from, to) || (loss > 0 && this.random.next() < loss)) {
       this.dropped++;
-      return [];
+      return delays;
     }
-    const delays = [this.latency()];
+    delays.push(this.latency());
     if (this.faults.duplicate > 0 && this.random.next() < this.faults.duplicate) delays.push(this.latency());
     return delays;
   }
+  private readonly delays: number[] = [];
 
   /** Whether a stream segment can travel `from` → `to` now: TCP gets through partial loss, not a cut link or a member whose inbound traffic is all dropped. */
   streamLinkUp(from: string, to: string): boolean {
@@ -133,23 +137,20 @@ export class SimNetwork {
   }
 
   /** Counts one stream segment of `bytes` under `stream:<kind>`. */
-  countStream(from: string, kind: string, bytes: number): void {
-    this.count(from, `stream:${kind}`, bytes);
+  countStream(kind: string, bytes: number): void {
+    this.count(`stream:${kind}`, bytes);
   }
 
-  private count(from: string, type: string, bytes: number): void {
+  private count(type: string, bytes: number): void {
     this.sent.packets++;
     this.sent.bytes += bytes;
-    const t = this.sent.byType.get(type) ?? { packets: 0, bytes: 0 };
+    let t = this.sent.byType.get(type);
+    if (t === undefined) {
+      t = { packets: 0, bytes: 0 };
+      this.sent.byType.set(type, t);
+    }
     t.packets++;
     t.bytes += bytes;
-    this.sent.byType.set(type, t);
-    if (from) {
-      const s = this.sent.bySender.get(from) ?? { packets: 0, bytes: 0 };
-      s.packets++;
-      s.bytes += bytes;
-      this.sent.bySender.set(from, s);
-    }
   }
 }
 
