@@ -29,6 +29,7 @@ commands:
   info       show an agent's node, protocol settings and counts
   demo       a 5-node cluster on 127.0.0.1: join, failure, restart, leave, tags (≈ 15 s)
   simulate   run a large cluster on virtual time and chart it
+  timing     detection and dissemination times per preset and size, from the formulas
 
 ${EXITS}`,
 
@@ -148,6 +149,16 @@ one node is killed (suspect, then failed), it restarts and rejoins, one leaves g
 Shows a live table on a terminal and event lines otherwise; takes about 15 s and exits.
 
   --json         print events as JSON lines
+
+${EXITS}`,
+
+  timing: `usage: hearsay timing [--preset lan|wan|local …] [--nodes N[,N…]] [--json]
+
+Prints, for each preset and cluster size, what the protocol's formulas give: crash → suspect
+(SWIM's expected first probe, e/(e−1) rounds for large n), the suspicion timeout range and the
+confirmations that shorten it (Lifeguard), crash → fail, gossip rounds for an update to reach
+everyone, sends per update, and the scaled push/pull period. Estimates; \`hearsay simulate\`
+measures. Default: every preset at 5, 100 and 1000 nodes.
 
 ${EXITS}`,
 

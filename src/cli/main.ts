@@ -1,6 +1,6 @@
 /**
- * The `hearsay` command. Dispatches to `agent`, the control-endpoint commands, `demo` and
- * `simulate`; turns every failure into one line on stderr and a documented exit code
+ * The `hearsay` command. Dispatches to `agent`, the control-endpoint commands, `demo`,
+ * `simulate` and `timing`; turns every failure into one line on stderr and a documented exit code
  * (see {@link EXIT}). Not part of the library: nothing in `src/index.ts` imports it.
  * @module
  */
@@ -10,6 +10,7 @@ import { runDemo } from './demo.js';
 import { CliError, EXIT, UsageError, type ExitCode } from './exit.js';
 import { HELP } from './help.js';
 import { runSimulate } from './simulate-command.js';
+import { runTiming } from './timing.js';
 import { packageVersion } from './version.js';
 
 async function run(argv: readonly string[]): Promise<ExitCode> {
@@ -32,6 +33,7 @@ async function run(argv: readonly string[]): Promise<ExitCode> {
   if (command === 'agent') return runAgent(rest, packageVersion(), help);
   if (command === 'demo') return runDemo(rest, help);
   if (command === 'simulate') return runSimulate(rest, help);
+  if (command === 'timing') return runTiming(rest, help);
   const client = CLIENT_COMMANDS[command];
   if (client) return client(rest, help);
   throw new UsageError(`"${command}"`, `is not a hearsay command; commands: ${Object.keys(HELP).filter(Boolean).join(', ')}`);
