@@ -27,16 +27,19 @@ export class DemoScreen {
     this.timer = setInterval(() => this.draw(), 100);
   }
 
+  /** Shows the step the demo is on, with its time since the start. */
   phase(text: string, at: number): void {
     this.current = `${(at / 1000).toFixed(1)} s  ${text}`;
     this.draw();
   }
 
+  /** Adds an event to the list of recent ones (drawn on the next frame). */
   event(s: Seen): void {
     this.recent.push(`${(s.at / 1000).toFixed(2).padStart(6)}s  ${s.observer} sees ${s.member.name} ${s.event}`);
     if (this.recent.length > RECENT) this.recent.shift();
   }
 
+  /** Stops redrawing, after one last frame. */
   stop(): void {
     clearInterval(this.timer);
     this.draw();

@@ -16,7 +16,9 @@ import { memberStatus } from './members-view.js';
 
 /**
  * The demo's timing: memberlist's local preset, probing twice as often and with a short
- * suspicion, so a crash is declared in about two seconds instead of ten.
+ * suspicion, so a crash is declared in about two seconds instead of ten. Gossip is sent as often
+ * as on a LAN (the local preset's 2 sends per update can miss a node in a cluster this small) and
+ * push/pull runs every 2 s, so whatever gossip misses is repaired within the demo's waits.
  */
 export const DEMO_TIMING: Partial<ProtocolOptions> = {
   ...local(),
@@ -25,7 +27,8 @@ export const DEMO_TIMING: Partial<ProtocolOptions> = {
   suspicionMult: 2,
   suspicionMaxTimeoutMult: 3,
   gossipIntervalMs: 100,
-  pushPullIntervalMs: 5000,
+  retransmitMult: 4,
+  pushPullIntervalMs: 2000,
 };
 
 const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
@@ -44,7 +47,7 @@ export interface Seen {
 export function timingSummary(n: number): string {
   const t = DEMO_TIMING as ProtocolOptions;
   const min = t.suspicionMult * Math.max(1, Math.log10(n)) * t.probeIntervalMs;
-  return `timing: probe every ${t.probeIntervalMs} ms (ack timeout ${t.probeTimeoutMs} ms) · suspicion ${(min / 1000).toFixed(1)}–${((min * t.suspicionMaxTimeoutMult) / 1000).toFixed(1)} s · gossip every ${t.gossipIntervalMs} ms to ${t.gossipNodes} · push/pull every ${t.pushPullIntervalMs / 1000} s`;
+  return `timing: probe every ${t.probeIntervalMs} ms (ack timeout ${t.probeTimeoutMs} ms) · suspicion ${(min / 1000).toFixed(1)}–${((min * t.suspicionMaxTimeoutMult) / 1000).toFixed(1)} s · gossip every ${t.gossipIntervalMs} ms to ${t.gossipNodes}, ${t.retransmitMult} sends per update · push/pull every ${t.pushPullIntervalMs / 1000} s`;
 }
 
 class Cluster {
@@ -137,6 +140,8 @@ export async function runDemo(argv: readonly string[], help: () => string): Prom
   const json = values.json ?? false;
   const live = !json && process.stdout.isTTY === true;
   let screen: DemoScreen | undefined;
+  // On a terminal, hold each step for a moment so a person can read the table; piped, run flat out.
+  const hold = (): Promise<void> => (live ? new Promise((resolve) => setTimeout(resolve, 1200)) : Promise.resolve());
   const say = (phase: string): void => {
     if (screen) screen.phase(phase, cluster.now());
     else if (json) process.stdout.write(`${JSON.stringify({ at: cluster.now(), phase })}\n`);
@@ -157,25 +162,29 @@ export async function runDemo(argv: readonly string[], help: () => string): Prom
     for (const [i, name] of NAMES.entries()) await cluster.start(name, tagsOf(i));
     const seed = cluster.nodes.get('n1')!.localMember.address;
     await Promise.all(NAMES.slice(1).map((n) => cluster.nodes.get(n)!.join(seed)));
-    await cluster.waitConverged(5000);
+    await cluster.waitConverged(8000);
 
+    await hold();
     let t = cluster.now();
     say('n2 changes a tag: version=2');
     await cluster.nodes.get('n2')!.setMetadata({ ...tagsOf(1), version: '2' });
     await cluster.waitAll('update', 'n2', t, 5000);
 
+    await hold();
     t = cluster.now();
     say('killing n5 (no leave): the others suspect it, then declare it failed');
     await cluster.kill('n5');
     await cluster.waitAny('suspect', 'n5', t, 8000);
     await cluster.waitAll('fail', 'n5', t, 8000);
 
+    await hold();
     t = cluster.now();
     say('restarting n5 on its old port; it refutes its death and rejoins');
     await cluster.start('n5', tagsOf(4));
     await cluster.nodes.get('n5')!.join(seed);
-    await cluster.waitAll('join', 'n5', t, 5000);
+    await cluster.waitAll('join', 'n5', t, 8000);
 
+    await hold();
     t = cluster.now();
     say('n4 leaves gracefully: the others record a leave, not a failure');
     const n4 = cluster.nodes.get('n4')!;
@@ -183,7 +192,9 @@ export async function runDemo(argv: readonly string[], help: () => string): Prom
     await cluster.waitAll('leave', 'n4', t, 5000);
     await cluster.kill('n4');
 
-    say(`done in ${(cluster.now() / 1000).toFixed(1)} s: join, update, suspect, fail, rejoin, leave`);
+    await hold();
+    const counts = EVENTS.map((e) => `${e} ×${cluster.seen.filter((x) => x.event === e).length}`).join(', ');
+    say(`done in ${(cluster.now() / 1000).toFixed(1)} s; events seen: ${counts}`);
     return EXIT.ok;
   } finally {
     screen?.stop();

@@ -12,7 +12,7 @@ describe('hearsay demo', () => {
     for (const event of ['join', 'update', 'suspect', 'fail', 'leave']) expect(r.stdout, event).toMatch(new RegExp(`sees n\\d\\s+${event}\\b`));
     expect(r.stdout).toMatch(/sees n5\s+fail/);
     expect(r.stdout).toMatch(/sees n4\s+leave/);
-    expect(r.stdout).toMatch(/== done in/);
+    expect(r.stdout).toMatch(/== done in [\d.]+ s; events seen: join ×\d+, update ×4, suspect ×[1-9]\d*, alive ×\d+, fail ×4, leave ×4/);
     expect(seconds).toBeLessThan(20);
   }, 40_000);
 
