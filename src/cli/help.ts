@@ -27,7 +27,7 @@ commands:
   keys       list, install, use or remove encryption keys on an agent
   monitor    stream an agent's events and log lines
   info       show an agent's node, protocol settings and counts
-  demo       a 5-node cluster on 127.0.0.1: join, failure, restart, leave, tags (≈ 15 s)
+  demo       a 5-node cluster on 127.0.0.1: join, failure, restart, leave, tags (seconds)
   simulate   run a large cluster on virtual time and chart it
   timing     detection and dissemination times per preset and size, from the formulas
 
@@ -146,7 +146,8 @@ ${EXITS}`,
 
 Starts 5 nodes on 127.0.0.1 in this process and walks through: everyone joins, a tag changes,
 one node is killed (suspect, then failed), it restarts and rejoins, one leaves gracefully.
-Shows a live table on a terminal and event lines otherwise; takes about 15 s and exits.
+Shows a live table on a terminal and event lines otherwise; takes a few seconds piped and about
+10 s on a terminal (each step is held so the table can be read), then exits.
 
   --json         print events as JSON lines
 

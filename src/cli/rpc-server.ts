@@ -80,9 +80,16 @@ export class RpcServer {
     return rpc;
   }
 
-  /** Stops listening, drops every client and removes the socket or token file. Idempotent. */
+  /**
+   * Stops listening, closes every client connection and removes the socket or token file.
+   * Connections are ended, not destroyed, so a reply just written (to `leave`) still arrives; a
+   * client that does not hang up in turn is cut off after a second. Idempotent.
+   */
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets) {
+      s.end();
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (this.cleanupPath) rmSync(this.cleanupPath, { force: true });
   }
