@@ -5,7 +5,7 @@
  */
 import type { MemberSnapshot } from '../events.js';
 import type { LogFields, Logger } from '../observability.js';
-import { LOG_LEVELS, type LogLevel, type LogRecord } from './rpc-protocol.js';
+import type { LogLevel, LogRecord } from './rpc-protocol.js';
 import { memberStatus } from './members-view.js';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -87,4 +87,3 @@ export class AgentLog implements Logger {
   }
 }
 
-export { LOG_LEVELS };
