@@ -12,8 +12,6 @@ import { Hearsay } from 'hearsay';
 
 const { values } = parseArgs({ options: { join: { type: 'string' }, name: { type: 'string', default: 'worker-1' }, bind: { type: 'string', default: '127.0.0.1:0' } } });
 const node = await Hearsay.start({ name: values.name, bind: values.bind });
-if (values.join) await node.join(values.join.split(','));
-console.log(`ready ${node.localMember.address}`);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
@@ -27,8 +25,12 @@ async function stop(signal: string): Promise<void> {
   console.log('left and shut down');
   process.exit(0);
 }
+// Installed before joining: a SIGTERM that arrives mid-join must still leave, not kill us silently.
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+if (values.join) await node.join(values.join.split(','));
+console.log(`ready ${node.localMember.address}`);
 
 // A fatal transport failure ends the node; exit non-zero so a supervisor restarts us.
 const error = await node.closed;

@@ -31,8 +31,18 @@ describe('examples/graceful-shutdown.ts', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const exited = once(child, 'exit') as Promise<[number | null]>;
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`example printed no ready line:\n${out}`)), 20_000);
+      child.stdout!.on('data', () => {
+        if (/^ready /m.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     try {
-      await joined;
+      // Both: the seed knows the worker, and the worker has finished starting.
+      await Promise.all([joined, ready]);
       const left = waitEvent(seed, 'leave', 'worker-1', 10_000);
       child.kill('SIGTERM');
       await left;
