@@ -157,3 +157,32 @@ describe('a duplicate --name', () => {
     expect(r.stderr.trim()).toBe(`hearsay agent: the name "dup" is already taken by the member at ${seed}; pick another --name`);
   }, 30_000);
 });
+
+describe('--config', () => {
+  it('takes settings from a JSON file, flags winning, and library options under "options"', async () => {
+    const file = join(dir, 'agent.json');
+    const sock = join(dir, 'cfg.sock');
+    writeFileSync(file, JSON.stringify({ name: 'from-file', bind: '127.0.0.1:0', tags: { role: 'db', zone: 'a' }, 'rpc-socket': sock, options: { probeIntervalMs: 700, metricLabels: { node: 'cfg' } } }));
+    const a = agent(['--config', file, '--tag', 'zone=b']);
+    await a.waitFor((l) => l.msg === 'agent started', 15_000, 'start');
+    const info = await hearsay(['info', '--json', '--rpc-socket', sock]);
+    expect(info.code, info.stderr).toBe(0);
+    const parsed = JSON.parse(info.stdout) as { node: { name: string; tags: Record<string, string> }; protocol: { probeIntervalMs: number } };
+    expect(parsed.node).toMatchObject({ name: 'from-file', tags: { role: 'db', zone: 'b' } });
+    expect(parsed.protocol.probeIntervalMs).toBe(700);
+  }, 30_000);
+
+  it.each([
+    [{ nmae: 'typo' }, 'config key "nmae"', 'is unknown'],
+    [{ options: { probeTimeoutMs: 5000 } }, 'config key "options.probeTimeoutMs"', 'must be less than probeIntervalMs'],
+    [{ options: { logger: {} } }, 'config key "options.logger"', 'not settable here'],
+    [{ tags: ['role=db'] }, 'config key "tags"', 'object of string values'],
+  ])('refuses %j with exit 2, naming the key', async (content, key, rule) => {
+    const file = join(dir, `bad-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify({ bind: '127.0.0.1:0', 'rpc-socket': join(dir, 'bad.sock'), ...content }));
+    const r = await hearsay(['agent', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(key);
+    expect(r.stderr).toContain(rule);
+  }, 30_000);
+});
