@@ -19,7 +19,7 @@
  * 3. settle, then a **steady window**: CPU = time on CPU of every thread of the process
  *    (/proc/<pid>/task/<tid>/schedstat, ns; the user/system split from /proc/<pid>/stat ticks),
  *    RSS from /proc/<pid>/status, bytes and packets sent from counters inside each node (hearsay:
- *    the `metrics` counters `hearsay.packets.sent` / `hearsay.bytes.sent`, plus a counting
+ *    the `metrics` counters `hearsay_udp_packets_sent_total` / `hearsay_udp_sent_bytes_total`, plus a counting
  *    transport wrapper for TCP; Go: a counting wrapper around memberlist's NetTransport). On
  *    hearsay rounds PROFILED nodes run an in-process V8 CPU profile over the window (they are left
  *    out of the CPU mean) and the bench prints where their JavaScript time went;

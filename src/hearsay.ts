@@ -11,6 +11,7 @@ import { seededRandom } from './core/random.js';
 import { AbortError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot } from './events.js';
 import { encodeMetadata } from './metadata.js';
+import { withMetricLabels } from './metrics-labels.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
 import { chooseAdvertiseAddress } from './runtime/advertise.js';
@@ -136,7 +137,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
         transport,
         clock: this.clock,
         logger: this.logger,
-        metrics: o.metrics ?? noopMetrics,
+        metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
         onEvent: (event) => this.onCoreEvent(event),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),

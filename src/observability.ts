@@ -1,5 +1,5 @@
 /**
- * Optional logging and metrics hooks, silent by default.
+ * Optional logging and metrics hooks, silent by default, and the stable list of metric names.
  * @module
  */
 
@@ -20,7 +20,11 @@ export interface Logger {
 /** Metric labels: small, bounded sets of string values. */
 export type MetricLabels = Readonly<Record<string, string>>;
 
-/** A metrics sink that maps onto prom-client or OpenTelemetry counters, gauges and histograms. */
+/**
+ * A metrics sink that maps onto prom-client or OpenTelemetry: `increment` feeds a counter,
+ * `gauge` sets a gauge, `observe` records one sample of a histogram or summary. Names come from
+ * {@link METRIC}; each name is always reported through the same method with the same label keys.
+ */
 export interface Metrics {
   increment(name: string, by?: number, labels?: MetricLabels): void;
   gauge(name: string, value: number, labels?: MetricLabels): void;
@@ -43,38 +47,68 @@ export const noopMetrics: Metrics = Object.freeze({
 });
 
 /**
- * Stable metric names. Append only: dashboards depend on them.
- * Labels noted in brackets.
+ * Stable metric names, valid Prometheus names as they are: snake_case, `_total` on counters, the
+ * unit as a suffix. Append only: dashboards depend on them. The keys are the names code uses;
+ * `docs/metrics.md` lists each with its type, labels and the memberlist metric it corresponds to
+ * (a test keeps that list and this object in step). Labels noted in braces; the host's
+ * `metricLabels` option adds its own to every one.
  */
 export const METRIC = {
-  /** Counter: probes that ended without an ack. */
-  probeFailed: 'hearsay.probe.failed',
-  /** Histogram: round-trip time of successful direct probes, ms. */
-  probeRttMs: 'hearsay.probe.rtt_ms',
+  /** Counter: probes that ended without any ack, direct or indirect. */
+  probeFailed: 'hearsay_probe_failures_total',
+  /** Histogram: round-trip time of successful direct probes, in milliseconds. */
+  probeRttMs: 'hearsay_probe_rtt_milliseconds',
   /** Gauge: Lifeguard local health score (0 = healthy). */
-  healthScore: 'hearsay.health.score',
-  /** Counter: independent suspicion confirmations received. */
-  suspectConfirmations: 'hearsay.suspect.confirmations',
+  healthScore: 'hearsay_health_score',
+  /** Counter: independent suspicion confirmations received (Lifeguard). */
+  suspectConfirmations: 'hearsay_suspect_confirmations_total',
   /** Gauge: members by state {state}. */
-  members: 'hearsay.members',
-  /** Counter: inbound packets or messages dropped {reason}. */
-  packetsDropped: 'hearsay.packets.dropped',
-  /** Counter: datagrams sent. */
-  packetsSent: 'hearsay.packets.sent',
-  /** Counter: datagrams received. */
-  packetsReceived: 'hearsay.packets.received',
-  /** Counter: bytes sent in datagrams. */
-  bytesSent: 'hearsay.bytes.sent',
-  /** Counter: bytes received in datagrams. */
-  bytesReceived: 'hearsay.bytes.received',
-  /** Counter: refutations of suspicion about ourselves. */
-  refutations: 'hearsay.self.refutations',
-  /** Counter: push/pull exchanges {outcome}. */
-  pushPull: 'hearsay.pushpull',
+  members: 'hearsay_members',
+  /** Counter: inbound packets, messages or streams dropped {reason}. */
+  packetsDropped: 'hearsay_packets_dropped_total',
+  /** Counter: UDP datagrams sent. */
+  packetsSent: 'hearsay_udp_packets_sent_total',
+  /** Counter: UDP datagrams received. */
+  packetsReceived: 'hearsay_udp_packets_received_total',
+  /** Counter: bytes sent in UDP datagrams. */
+  bytesSent: 'hearsay_udp_sent_bytes_total',
+  /** Counter: bytes received in UDP datagrams. */
+  bytesReceived: 'hearsay_udp_received_bytes_total',
+  /** Counter: refutations of suspicion or death about ourselves. */
+  refutations: 'hearsay_refutations_total',
+  /** Counter: push/pull state exchanges {outcome}. */
+  pushPull: 'hearsay_push_pulls_total',
   /** Counter: event-loop stalls detected by the runtime. */
-  loopStalls: 'hearsay.runtime.stalls',
+  loopStalls: 'hearsay_event_loop_stalls_total',
   /** Counter: probe cycles abandoned because a tick found them still open past their deadline (a lost `probe-end` timer). */
-  probeAbandoned: 'hearsay.probe.abandoned',
+  probeAbandoned: 'hearsay_probe_abandoned_total',
+  /** Counter: protocol messages sent, a compound's parts counted one by one {type}. */
+  messagesSent: 'hearsay_messages_sent_total',
+  /** Counter: protocol messages received and decoded {type}. */
+  messagesReceived: 'hearsay_messages_received_total',
+  /** Counter: bytes written to TCP streams. */
+  tcpSentBytes: 'hearsay_tcp_sent_bytes_total',
+  /** Counter: inbound TCP streams accepted. */
+  tcpAccepted: 'hearsay_tcp_accepted_total',
+  /** Counter: outbound TCP streams dialled. */
+  tcpConnects: 'hearsay_tcp_connects_total',
+  /** Gauge: messages waiting in a broadcast queue {queue}. */
+  broadcastQueueDepth: 'hearsay_broadcast_queue_depth',
+  /** Histogram: one probe, from the ping to the ack or the end of the probe interval, in seconds. */
+  probeDurationSeconds: 'hearsay_probe_duration_seconds',
+  /** Histogram: time spent building and sending one gossip round, in seconds. */
+  gossipDurationSeconds: 'hearsay_gossip_duration_seconds',
+  /** Histogram: one outbound push/pull exchange, dial to merged reply, in seconds. */
+  pushPullDurationSeconds: 'hearsay_push_pull_duration_seconds',
+  /** Counter: probes started while the local health score was above 0 (Lifeguard). */
+  degradedProbes: 'hearsay_degraded_probes_total',
+  /** Counter: suspicion timeouts that fired before every expected confirmation arrived. */
+  degradedTimeouts: 'hearsay_degraded_timeouts_total',
+  /** Gauge: size of the local state last sent in a push/pull, in bytes. */
+  pushPullLocalBytes: 'hearsay_push_pull_local_state_bytes',
+  /** Histogram: size of a remote state received in a push/pull, in bytes. */
+  pushPullRemoteBytes: 'hearsay_push_pull_remote_state_bytes',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+

@@ -6,7 +6,8 @@
  * (reference §6), so a hearsay node with defaults behaves to Go neighbours like a Go node with defaults.
  * @module
  */
-import type { Logger, Metrics } from './observability.js';
+import type { Logger, MetricLabels, Metrics } from './observability.js';
+import { checkMetricLabels } from './metrics-labels.js';
 import type { Transport } from './transport/transport.js';
 import { InvalidOptionsError } from './errors.js';
 import { parseHostPort } from './address.js';
@@ -175,6 +176,13 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
   readonly logger?: Logger;
   /** Metrics sink. Default silent. */
   readonly metrics?: Metrics;
+  /**
+   * Labels added to every metric this node reports, e.g. `{ node: 'api-1' }`, so several nodes
+   * in one process write separate series (memberlist `MetricLabels`). Names follow Prometheus
+   * (`[a-zA-Z_][a-zA-Z0-9_]*`, no leading `__`) and may not be one hearsay's metrics use
+   * themselves (`state`, `reason`, `outcome`, `type`, `queue`); values are strings. Default none.
+   */
+  readonly metricLabels?: MetricLabels;
 }
 
 /** Options after defaults and validation: every field present. */
@@ -194,6 +202,8 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly transport: Transport | undefined;
   readonly logger: Logger | undefined;
   readonly metrics: Metrics | undefined;
+  /** Validated and frozen; `{}` when none were given. */
+  readonly metricLabels: MetricLabels;
 }
 
 const utf8 = new TextEncoder();
@@ -230,6 +240,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     transport: undefined,
     logger: undefined,
     metrics: undefined,
+    metricLabels: {},
     ...(defined as Partial<ResolvedOptions>),
     name: options.name,
     preset,
@@ -290,5 +301,5 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   if (r.randomSeed !== undefined && (typeof r.randomSeed !== 'number' || !Number.isFinite(r.randomSeed))) {
     throw new InvalidOptionsError('randomSeed', 'must be a finite number');
   }
-  return Object.freeze(r);
+  return Object.freeze({ ...r, metricLabels: checkMetricLabels(r.metricLabels) });
 }

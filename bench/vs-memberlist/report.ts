@@ -170,7 +170,7 @@ export function writeBenchmarksSection({ goVersion, roundsLine, table, perRound,
       `convergence is per node (it sees N−1 peers alive), from the first join command, waited for up to ${CONVERGE_CAP_MS / 1000} s; ` +
       'the join CPU is what all nodes used from the first join command until convergence, minus their steady-state rate, per node. ' +
       `Steady state: a ${STEADY_MS / 1000} s window after ${SETTLE_MS / 1000} s of settling; CPU = time on CPU of all the process's threads from /proc/<pid>/task/*/schedstat (ns; /proc/<pid>/stat's utime+stime count 10 ms ticks), mean per node; RSS from /proc at the end of the window; ` +
-      'bytes and packets from counters inside each node (hearsay: its `metrics` counters `hearsay.bytes.sent` / `hearsay.packets.sent`, plus a counting transport wrapper for TCP; ' +
+      'bytes and packets from counters inside each node (hearsay: its `metrics` counters `hearsay_udp_sent_bytes_total` / `hearsay_udp_packets_sent_total`, plus a counting transport wrapper for TCP; ' +
       'Go: a counting wrapper around memberlist\'s NetTransport, `peer -bench`). ' +
       'TCP is push/pull only, about one exchange per node per scaled interval (60 s at N = 50, 120 s at N = 200), too rare for a 20 s window, so it is given per exchange, counted from convergence to the end of the window (— = no exchange in that span). ' +
       `Then ${LEAVES} nodes leave gracefully and ${KILLS} others are SIGKILLed, one at a time. Times are the nodes' own timestamps. ` +

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { CrashDetection, FalseFailures, quantile, runReporting, trafficRate, trafficSample, UpdateSpread } from '../testing/observer.js';
 import { Simulator } from '../testing/simulator.js';
+import { axisStart, BandwidthTrace, cdfPoints, plural } from './chart-data.js';
 import { renderChart } from './svg.js';
 
 /** Parsed `simulate` flags. */
@@ -41,8 +42,11 @@ function progress(label: string, fraction: number): void {
 }
 
 /** Runs the simulator over `totalMs` of virtual time, drawing a progress bar; stops early once `done()` holds. */
-function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean): Promise<boolean> {
-  return runReporting(sim, totalMs, done, (f) => progress(label, f));
+function runWithProgress(sim: Simulator, label: string, totalMs: number, done: () => boolean, onSlice?: () => void): Promise<boolean> {
+  return runReporting(sim, totalMs, done, (f) => {
+    progress(label, f);
+    onSlice?.();
+  });
 }
 
 /** Runs the standard scenario: staggered joins, one metadata update, then `crashes` crashes. */
@@ -53,8 +57,10 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
   const names = Array.from({ length: n }, (_, i) => `n${i}`);
   for (const name of names) await sim.addNode(name);
   for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
+  const bandwidth = new BandwidthTrace(sim, n);
+  const sample = (): void => bandwidth.record();
 
-  const convergedOk = await runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n));
+  const convergedOk = await runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n), sample);
   const convergedMs = convergedOk ? sim.now : undefined;
 
   // False failures: fails about members never crashed, from convergence on.
@@ -65,7 +71,7 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
   // Dissemination of one update from n1.
   const spread = new UpdateSpread(sim, 'n1', n);
   sim.setMetadata('n1', { version: '2' });
-  await runWithProgress(sim, 'disseminating', 120_000, () => spread.done());
+  await runWithProgress(sim, 'disseminating', 120_000, () => spread.done(), sample);
   spread.stop();
   const informed = spread.times.map((t, i) => [t / 1000, (i + 1) / n] as [number, number]);
   const updateAll999Ms = spread.timeTo(0.999);
@@ -74,13 +80,14 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
   // Steady-state traffic over 10 s (datagrams and push/pull streams).
   const before = trafficSample(sim);
   await sim.runFor(10_000);
+  sample();
   const rate = trafficRate(before, trafficSample(sim), n);
   const bytesPerNodePerSec = rate.bytesPerNodePerSec;
   const packetsPerNodePerSec = rate.packetsPerNodePerSec;
 
   // Failure detection: crash some nodes, time until each survivor declares each dead.
   const crashes = new CrashDetection(sim, victims);
-  await runWithProgress(sim, 'detecting failures', 180_000, () => crashes.done());
+  await runWithProgress(sim, 'detecting failures', 180_000, () => crashes.done(), sample);
   crashes.stop();
   falseWatch.stop();
   const detection = crashes.allFailDelays();
@@ -98,11 +105,20 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
     wallMs: performance.now() - wallStart,
   };
 
-  const cdf = detection.map((d, i) => [d / 1000, (i + 1) / detection.length] as [number, number]);
+  const detectionSeconds = detection.map((d) => d / 1000);
+  const xMin = axisStart(detectionSeconds);
   const svg = renderChart(
     [
       { title: 'Dissemination of one update', xLabel: 'seconds after the update', yLabel: 'fraction of nodes informed', yMax: 1, series: [{ label: `N=${n}, loss ${args.loss}`, points: informed, color: '#1f77b4' }] },
-      { title: 'Failure detection', xLabel: 'seconds after the crash', yLabel: 'fraction of fail events (CDF)', yMax: 1, series: [{ label: `${victims.length} crash(es) × ${n - victims.length} observers`, points: cdf, color: '#d62728' }] },
+      {
+        title: 'Failure detection',
+        xLabel: xMin > 0 ? `seconds after the crash (axis starts at ${xMin} s)` : 'seconds after the crash',
+        yLabel: 'fraction of fail events (CDF)',
+        yMax: 1,
+        xMin,
+        series: [{ label: `${plural(victims.length, 'crash', 'crashes')} × ${plural(n - victims.length, 'observer')}`, points: cdfPoints(detectionSeconds, xMin), color: '#d62728' }],
+      },
+      { title: 'Bandwidth over time', xLabel: 'simulated seconds (join, update, steady, crashes)', yLabel: 'bytes sent per node per second', series: [{ label: 'UDP + push/pull streams', points: bandwidth.series(), color: '#2ca02c' }] },
     ],
     `hearsay simulate --nodes ${n} --loss ${args.loss} --seed ${args.seed}${args.lifeguard ? '' : ' --no-lifeguard'}`,
   );

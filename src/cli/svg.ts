@@ -19,6 +19,12 @@ export interface Panel {
   readonly series: readonly Series[];
   /** Fixed y range; default 0 … max of the data. */
   readonly yMax?: number;
+  /**
+   * Start of the x axis; default 0. A detection CDF sits far from 0 (every crash takes at least
+   * the suspicion timeout), so starting there spreads the curve over the panel instead of
+   * squeezing it against the right edge.
+   */
+  readonly xMin?: number;
 }
 
 const W = 520;
@@ -29,30 +35,39 @@ function esc(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
 
-function ticks(max: number): number[] {
-  if (max <= 0) return [0];
-  const step = 10 ** Math.floor(Math.log10(max));
-  const unit = max / step > 5 ? step : max / step > 2 ? step / 2 : step / 5;
+/** Round tick values covering [min, max]: steps of 1, 2 or 5 × a power of ten, about 5–10 of them. */
+export function ticks(min: number, max: number): number[] {
+  const span = max - min;
+  if (!(span > 0)) return [min];
+  const step10 = 10 ** Math.floor(Math.log10(span));
+  const unit = span / step10 > 5 ? step10 : span / step10 > 2 ? step10 / 2 : step10 / 5;
   const out: number[] = [];
-  for (let v = 0; v <= max + 1e-9; v += unit) out.push(Number(v.toPrecision(6)));
+  for (let v = Math.ceil(min / unit - 1e-9) * unit; v <= max + 1e-9; v += unit) out.push(Number(v.toPrecision(6)));
   return out;
+}
+
+/** The x range of a panel: from `xMin` (or 0) to the largest x, never empty. */
+function xRange(p: Panel, xs: readonly number[]): [number, number] {
+  const lo = p.xMin ?? 0;
+  const hi = Math.max(lo + 1e-9, ...xs);
+  return [lo, hi];
 }
 
 function panel(p: Panel, offsetX: number): string {
   const all = p.series.flatMap((s) => s.points);
-  const xMax = Math.max(1e-9, ...all.map((q) => q[0]));
+  const [xMin, xMax] = xRange(p, all.map((q) => q[0]));
   const yMax = p.yMax ?? Math.max(1e-9, ...all.map((q) => q[1]));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const x = (v: number): number => offsetX + M.left + (v / xMax) * pw;
+  const x = (v: number): number => offsetX + M.left + ((v - xMin) / (xMax - xMin)) * pw;
   const y = (v: number): number => M.top + ph - (v / yMax) * ph;
   const parts: string[] = [];
   parts.push(`<text x="${offsetX + W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(p.title)}</text>`);
-  for (const t of ticks(xMax)) {
+  for (const t of ticks(xMin, xMax)) {
     parts.push(`<line x1="${x(t)}" y1="${M.top}" x2="${x(t)}" y2="${M.top + ph}" stroke="#eee"/>`);
     parts.push(`<text x="${x(t)}" y="${M.top + ph + 16}" text-anchor="middle" font-size="11">${t}</text>`);
   }
-  for (const t of ticks(yMax)) {
+  for (const t of ticks(0, yMax)) {
     parts.push(`<line x1="${offsetX + M.left}" y1="${y(t)}" x2="${offsetX + M.left + pw}" y2="${y(t)}" stroke="#eee"/>`);
     parts.push(`<text x="${offsetX + M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`);
   }

@@ -5,7 +5,7 @@
  *
  * Inputs: decoded packets, due timers, stream exchanges, host commands. Outputs (into the sink):
  * datagrams, stream exchanges, timers, events, logs and metrics. Bad input from the network is
- * data — counted as `hearsay.packets.dropped{reason}`, logged at debug, dropped; no network
+ * data — counted as `hearsay_packets_dropped_total{reason}`, logged at debug, dropped; no network
  * handler throws. The state lives in owners with private fields (`parts.ts`); `Core` routes
  * each input to the owner whose family handles it and ends every step the same way.
  * @module

@@ -22,7 +22,7 @@ export function memberEvent(fx: Effects, members: MemberTable, selfName: string,
   memberGauges(fx, members);
 }
 
-/** `hearsay.members{state}` gauges. */
+/** `hearsay_members{state}` gauges. */
 export function memberGauges(fx: Effects, members: MemberTable): void {
   for (const state of STATES) fx.metric('gauge', METRIC.members, members.count(state), STATE_LABELS[state]);
 }

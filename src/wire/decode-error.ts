@@ -3,7 +3,7 @@
  * @module
  */
 
-/** Why a decode failed. Append only: used as the `reason` label of `hearsay.packets.dropped`. */
+/** Why a decode failed. Append only: used as the `reason` label of `hearsay_packets_dropped_total`. */
 export type DecodeErrorCode =
   | 'truncated' // input ended before the structure did
   | 'malformed' // bytes that are not valid msgpack / not the expected shape

@@ -162,7 +162,7 @@ export class TestNode {
 
   /** Dropped-packet metric reasons of the last step. */
   drops(): string[] {
-    return this.last.metrics.filter((m) => m.name === 'hearsay.packets.dropped').map((m) => m.labels?.['reason'] ?? '');
+    return this.last.metrics.filter((m) => m.name === 'hearsay_packets_dropped_total').map((m) => m.labels?.['reason'] ?? '');
   }
 }
 

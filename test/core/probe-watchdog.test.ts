@@ -1,7 +1,7 @@
 /**
  * The probe watchdog (foca's `Probe::validate` / `IncompleteProbeCycle`): a probe tick due after
  * the open cycle's deadline closes that cycle without judging its target, counts
- * `hearsay.probe.abandoned` and probes on, so one lost `probe-end` cannot stop failure detection.
+ * `hearsay_probe_abandoned_total` and probes on, so one lost `probe-end` cannot stop failure detection.
  */
 import { describe, expect, it } from 'vitest';
 import type { PingMessage } from '../../src/wire/messages.js';
@@ -40,7 +40,7 @@ describe('probe watchdog', () => {
     // The tick due at the deadline itself still waits: a probe-end due then would fire right after it.
     a.fire('probe-tick', 2000);
     expect(a.last.sends).toEqual([]);
-    expect(count(a, 'hearsay.probe.abandoned')).toBe(0);
+    expect(count(a, 'hearsay_probe_abandoned_total')).toBe(0);
 
     // The next tick is due after the deadline: the cycle is closed and probing goes on.
     const tick = a.take('probe-tick');
@@ -48,11 +48,11 @@ describe('probe watchdog', () => {
     const [next] = pings(a);
     expect(next?.seqNo).toBe(first.seqNo + 1);
     expect(tick.dueAt - lost.dueAt).toBeLessThanOrEqual(2 * INTERVAL);
-    expect(count(a, 'hearsay.probe.abandoned')).toBe(1);
+    expect(count(a, 'hearsay_probe_abandoned_total')).toBe(1);
     expect(a.last.logs).toContainEqual(expect.objectContaining({ level: 'debug', fields: expect.objectContaining({ node: first.node, seqNo: first.seqNo }) }));
 
     // Abandoned, not judged: the target is not suspected and our health is untouched.
-    expect(count(a, 'hearsay.probe.failed')).toBe(0);
+    expect(count(a, 'hearsay_probe_failures_total')).toBe(0);
     expect(a.core.members().every((m) => m.state === 'alive')).toBe(true);
     expect(a.core.healthScore).toBe(0);
     expect(a.core.isTimerStale(lost)).toBe(true);
@@ -61,7 +61,7 @@ describe('probe watchdog', () => {
     a.receive(tick.dueAt + 5, 'x:1', { type: 'ack', seqNo: next!.seqNo, payload: null });
     a.fire('probe-tick');
     expect(pings(a).map((p) => p.seqNo)).toEqual([first.seqNo + 2]);
-    expect(count(a, 'hearsay.probe.abandoned')).toBe(0);
+    expect(count(a, 'hearsay_probe_abandoned_total')).toBe(0);
   });
 
   it('judges by the tick due time, so a tick handled late next to its probe-end is not mistaken for a lost one', () => {
@@ -70,8 +70,8 @@ describe('probe watchdog', () => {
     a.fire('probe-tick', 2600);
     expect(a.last.sends).toEqual([]);
     a.fire('probe-end', 2600);
-    expect(count(a, 'hearsay.probe.abandoned')).toBe(0);
-    expect(count(a, 'hearsay.probe.failed')).toBe(1); // judged as usual: the target is suspected
+    expect(count(a, 'hearsay_probe_abandoned_total')).toBe(0);
+    expect(count(a, 'hearsay_probe_failures_total')).toBe(1); // judged as usual: the target is suspected
     expect(a.core.member(first.node)?.state).toBe('suspect');
     expect(pings(a).map((p) => p.seqNo)).toEqual([first.seqNo + 1]); // the buffered tick's probe
   });
@@ -84,7 +84,7 @@ describe('probe watchdog', () => {
     const deferred = a.take('probe-end');
     expect(deferred.dueAt).toBeGreaterThan(2900);
     a.step((c, fx) => c.handleTimer(deferred.dueAt, deferred, fx));
-    expect(count(a, 'hearsay.probe.abandoned')).toBe(0);
-    expect(count(a, 'hearsay.probe.failed')).toBe(1);
+    expect(count(a, 'hearsay_probe_abandoned_total')).toBe(0);
+    expect(count(a, 'hearsay_probe_failures_total')).toBe(1);
   });
 });

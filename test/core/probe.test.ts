@@ -38,7 +38,7 @@ describe('probe: direct', () => {
     expect(acks).toEqual([{ to: addr(1), crc: false, msg: { type: 'ack', seqNo: ping.seqNo, payload: null } }]);
     a.receive(1020, addr(2), acks[0]!.msg);
     expect(a.core.healthScore).toBe(1);
-    expect(a.last.metrics).toContainEqual(expect.objectContaining({ kind: 'observe', name: 'hearsay.probe.rtt_ms', value: 20 }));
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ kind: 'observe', name: 'hearsay_probe_rtt_milliseconds', value: 20 }));
     a.fire('probe-timeout');
     expect(a.last.sends).toEqual([]); // stale
     expect(a.core.member('B')?.state).toBe('alive');
@@ -182,7 +182,7 @@ describe('probe: indirect and TCP fallback', () => {
     expect(a.core.healthScore).toBe(0);
     a.fire('probe-end');
     expect(a.core.member('B')?.state).toBe('alive');
-    expect(a.last.metrics.filter((m) => m.name === 'hearsay.probe.failed')).toEqual([]);
+    expect(a.last.metrics.filter((m) => m.name === 'hearsay_probe_failures_total')).toEqual([]);
   });
 
   it('has the relay nack after probeTimeout when asked, and stay silent when not', () => {
@@ -228,7 +228,7 @@ describe('probe: indirect and TCP fallback', () => {
     expect(a.core.member('B')?.state).toBe('suspect');
     expect(a.core.healthScore).toBe(delta);
     expect(a.events.map((e) => e.type)).toEqual(delta > 0 ? ['suspect', 'self:health'] : ['suspect']);
-    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay.probe.failed' }));
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay_probe_failures_total' }));
   });
 
   it('treats a TCP fallback ack as success at the end of the interval', () => {

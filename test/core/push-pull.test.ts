@@ -86,7 +86,7 @@ describe('push/pull', () => {
     expect(err?.message).toBe(message);
     expect(a.core.member('X')).toBeUndefined();
     expect(a.core.member('Y')).toBeUndefined();
-    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay.pushpull', labels: { outcome: 'rejected' } }));
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay_push_pulls_total', labels: { outcome: 'rejected' } }));
   });
 
   it('rejects a remote entry of any state without versions, as Go does', () => {
@@ -118,7 +118,7 @@ describe('push/pull', () => {
     a.fire('push-pull-tick', 50_000);
     const id2 = a.last.streams[0]!.id;
     a.step((c, fx) => c.handleStreamResult(50_100, id2, new Error('connection refused'), fx));
-    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay.pushpull', labels: { outcome: 'failed' } }));
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay_push_pulls_total', labels: { outcome: 'failed' } }));
     a.step((c, fx) => c.handleStreamResult(50_200, 9999, pushPull(false, state('Z', 9, 0)), fx));
     expect(a.core.member('Z')).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  * A gossip node listens on a well-known UDP + TCP port that anything on the network can reach,
  * usually without encryption. So every byte a peer sends is untrusted input: a port scanner, a
  * misconfigured service, a fuzzer, or an attacker. The README promises that "anything a peer
- * sends is counted (`hearsay.packets.dropped{reason}`), logged at debug, and dropped". These
+ * sends is counted (`hearsay_packets_dropped_total{reason}`), logged at debug, and dropped". These
  * tests hold hearsay to that promise on a live 3-node cluster: node A is attacked, B and C are
  * healthy observers, and the cluster must carry on as if nothing happened.
  *

@@ -5,7 +5,7 @@
  * (add the new key everywhere, then use it everywhere, then remove the old one), and nodes with
  * a wrong key — a Go peer holding only the retired key, a hearsay node with a random key — must
  * stay out of everyone's member list while their packets are counted as rejected (Go: memberlist
- * "Decrypt packet failed" log lines; hearsay: `hearsay.packets.dropped{reason=decrypt-failed}`).
+ * "Decrypt packet failed" log lines; hearsay: `hearsay_packets_dropped_total{reason=decrypt-failed}`).
  *
  * One cluster per configuration; its `it`s run in order on it (4+4 so the later scenarios still
  * have two observers of each implementation).
@@ -32,7 +32,7 @@ import {
 } from './harness.js';
 
 const ok = await requireInterop({ go: true });
-const DROPPED = 'hearsay.packets.dropped';
+const DROPPED = 'hearsay_packets_dropped_total';
 
 interface Config {
   readonly id: string;

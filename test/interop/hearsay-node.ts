@@ -146,7 +146,7 @@ export function waitForEvent<K extends EventName>(
         new Error(
           `hearsay ${h.name}: timed out after ${timeoutMs} ms waiting for "${type}"\n` +
             `members: ${describeMembers(h.node.members())}\n` +
-            `drops: ${h.metrics.dump('hearsay.packets.dropped') || 'none'}\n${hearsayTail(h)}`,
+            `drops: ${h.metrics.dump('hearsay_packets_dropped_total') || 'none'}\n${hearsayTail(h)}`,
         ),
       );
     }, timeoutMs);

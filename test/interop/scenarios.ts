@@ -35,7 +35,7 @@ export async function firstDeparture(h: HearsayHandle, name: string, from: numbe
     timeoutMs,
     () =>
       `hearsay ${h.name} never emitted leave/fail for ${name}; members: ${describeMembers(h.node.members())}; ` +
-      `drops: ${h.metrics.dump('hearsay.packets.dropped') || 'none'}\n${hearsayTail(h)}`,
+      `drops: ${h.metrics.dump('hearsay_packets_dropped_total') || 'none'}\n${hearsayTail(h)}`,
   );
 }
 

@@ -1,0 +1,2 @@
+/** The custom transport example passes hearsay's transport contract (the suite lives in the example). */
+import '../../examples/counting-transport.contract.js';
