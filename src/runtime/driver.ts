@@ -27,6 +27,7 @@ import { Keyring } from '../wire/keyring.js';
 import { decodePayload, openPacket, sealPacket, type PacketSecurity, type SealOptions } from '../wire/packet.js';
 import { PayloadTooLargeError, RemoteError } from '../errors.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { MessageMetrics } from './message-metrics.js';
 import { StreamService } from './streams.js';
 import { TimerHeap } from './timer-heap.js';
 
@@ -98,6 +99,7 @@ export class Driver {
   /** Seal options for datagrams without and with a CRC (built once: sealing runs per datagram). */
   private readonly seal: readonly [SealOptions, SealOptions];
   private readonly streams: StreamService;
+  private readonly messages: MessageMetrics;
   /** A drained effects sink kept for the next step (a step nested in an event listener gets its own). */
   private spare: StepEffects | undefined;
   /** Timer lateness beyond this means the process was stalled, ms (Infinity: rule off). */
@@ -109,6 +111,7 @@ export class Driver {
   ) {
     const o = config.options;
     this.security = packetSecurity(o);
+    this.messages = new MessageMetrics(config.metrics);
     this.seal = [
       { compress: o.compression, crc: false, ...this.security },
       { compress: o.compression, crc: true, ...this.security },
@@ -118,6 +121,7 @@ export class Driver {
       clock: config.clock,
       logger: config.logger,
       metrics: config.metrics,
+      messages: this.messages,
       security: this.security,
       compress: o.compression,
       limits: o,
@@ -192,6 +196,7 @@ export class Driver {
     let datagram: Uint8Array;
     try {
       datagram = sealPacket(payload, this.seal[crc ? 1 : 0]);
+      this.messages.sentPayload(payload);
     } catch (error) {
       this.config.logger.error({ err: error, to }, 'failed to seal packet');
       return;
@@ -212,6 +217,7 @@ export class Driver {
       const overhead = datagram.length - payload.length;
       throw new PayloadTooLargeError('user datagram', datagram.length, mtu, `keep payloads under ${mtu - overhead - 1} bytes here, or use sendReliable()`);
     }
+    this.messages.sentPayload(payload);
     this.sendDatagram(to, datagram);
   }
 
@@ -242,6 +248,7 @@ export class Driver {
       metrics.increment(METRIC.packetsDropped, 1, { reason: error.code });
       logger.debug({ from, error }, 'dropped message');
     }
+    if (this.messages.enabled) for (const m of messages) this.messages.count(METRIC.messagesReceived, m.type);
     if (messages.length > 0) this.step((now, fx) => this.core.handlePacket(now, from, messages, fx));
   }
 
@@ -290,7 +297,12 @@ export class Driver {
       if (top === undefined || top.due > now + EARLY_FIRE_MS || this.stopped) break;
       this.heap.pop();
       if (this.core.isTimerStale(top.value)) continue;
-      this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
+      if (top.value.type === 'gossip-tick' && this.messages.enabled) {
+        // memberlist times each gossip round (`memberlist.gossip`); the clock is the node's own.
+        const began = this.config.clock.now();
+        this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
+        this.config.metrics.observe(METRIC.gossipDurationSeconds, (this.config.clock.now() - began) / 1000);
+      } else this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
     }
     this.arm();
   }

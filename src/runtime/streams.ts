@@ -17,6 +17,7 @@ import type { StreamMessage } from '../wire/messages.js';
 import type { PacketSecurity } from '../wire/packet.js';
 import { StreamDecoder, encodeStreamMessage } from '../wire/stream.js';
 import { deadline, type Clock } from './clock.js';
+import type { MessageMetrics } from './message-metrics.js';
 
 /** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`), counted once a request has been read. */
 const MAX_PENDING_PUSH_PULLS = 128;
@@ -33,6 +34,8 @@ export interface StreamServiceConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Per-type message counters (shared with the driver's datagram path). */
+  readonly messages: MessageMetrics;
   readonly security: PacketSecurity;
   readonly compress: boolean;
   readonly limits: WireLimits;
@@ -94,17 +97,20 @@ export class StreamService {
     const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
     let conn: StreamConnection | undefined;
     let release = (): void => {};
+    const began = this.config.clock.now();
     try {
       conn = await this.config.transport.dial(to, { timeoutMs, signal: combined });
+      this.config.metrics.increment(METRIC.tcpConnects);
       this.open.add(conn);
       release = destroyOnAbort(conn, combined, timeoutMs);
-      await conn.write(this.encode(request, true));
+      await this.write(conn, request, true);
       if (request.type === 'user') {
         await conn.end();
         return undefined;
       }
       const reply = await this.readOne(conn, false);
       if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`);
+      if (request.type === 'push-pull') this.config.metrics.observe(METRIC.pushPullDurationSeconds, (this.config.clock.now() - began) / 1000);
       return reply;
     } catch (error) {
       if (combined.aborted && !(error instanceof RemoteError)) {
@@ -122,6 +128,18 @@ export class StreamService {
     }
   }
 
+  /** Encodes and writes one message, counting it (and our push/pull state's size, memberlist's `size.local`). */
+  private async write(conn: StreamConnection, message: StreamMessage, labelPreamble: boolean): Promise<void> {
+    const bytes = this.encode(message, labelPreamble);
+    const { metrics, messages } = this.config;
+    if (messages.enabled) {
+      messages.count(METRIC.messagesSent, message.type);
+      if (message.type === 'push-pull') metrics.gauge(METRIC.pushPullLocalBytes, bytes.length);
+    }
+    await conn.write(bytes);
+    metrics.increment(METRIC.tcpSentBytes, bytes.length);
+  }
+
   /** Reads exactly one stream message, or rejects. The caller bounds it in time ({@link destroyOnAbort}). */
   private async readOne(conn: StreamConnection, inbound: boolean): Promise<StreamMessage> {
     const s = this.config.security;
@@ -129,12 +147,21 @@ export class StreamService {
     // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
     // still have to write the reply on.
     const chunks = conn[Symbol.asyncIterator]();
+    let read = 0;
     for (;;) {
       const { done, value } = await chunks.next();
       if (done) throw new RemoteError(`stream from ${conn.remoteAddress} ended before a complete message`);
+      read += value.length;
       decoder.push(value);
       const step = decoder.next();
-      if (step.kind === 'message') return step.message;
+      if (step.kind === 'message') {
+        const { metrics, messages } = this.config;
+        if (messages.enabled) {
+          messages.count(METRIC.messagesReceived, step.message.type);
+          if (step.message.type === 'push-pull') metrics.observe(METRIC.pushPullRemoteBytes, read);
+        }
+        return step.message;
+      }
       if (step.kind === 'error') throw new StreamDecodeError(conn.remoteAddress, step.error.code, step.error.message);
     }
   }
@@ -150,6 +177,7 @@ export class StreamService {
       return;
     }
     const { metrics, logger, tcpTimeoutMs, clock } = this.config;
+    metrics.increment(METRIC.tcpAccepted);
     if (this.reading.size >= MAX_READING_STREAMS) this.evictOldestReader();
     this.reading.add(conn);
     this.open.add(conn);
@@ -185,7 +213,7 @@ export class StreamService {
         counted = true;
       }
       const reply = this.stopped ? undefined : this.config.serve(conn.remoteAddress, request);
-      if (reply !== undefined) await conn.write(this.encode(reply, false));
+      if (reply !== undefined) await this.write(conn, reply, false);
       await conn.end();
     } catch (error) {
       logger.debug({ err: error, from: conn.remoteAddress }, 'inbound stream failed');

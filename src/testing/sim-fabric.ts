@@ -10,7 +10,8 @@
  */
 import { TimerHeap } from '../runtime/timer-heap.js';
 import { MemoryStream, type Pipe, type PipeEnv, type Segment } from './memory-stream.js';
-import { TYPE_NAMES, type SimNetwork } from './sim-network.js';
+import { TYPE_NAMES } from '../wire/messages.js';
+import type { SimNetwork } from './sim-network.js';
 import type { InputEntry, QueueEntry, SimNode } from './sim-node.js';
 import type { SimHost, SimInputKind } from './sim-transport.js';
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Random } from '../core/random.js';
-import { MessageType } from '../wire/messages.js';
+import { MessageType, TYPE_NAMES } from '../wire/messages.js';
 
 /** Faults applied to every link unless a per-link rule overrides them. */
 export interface LinkFaults {
@@ -27,11 +27,6 @@ export interface TrafficCounters {
   bytes: number;
   readonly byType: Map<string, { packets: number; bytes: number }>;
 }
-
-/** Names of message type bytes, as counters show them (`push-pull` and `error` occur only on streams). */
-export const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(MessageType).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
-);
 
 /** A datagram's message type, past its label and CRC header. */
 function datagramType(d: Uint8Array): string {

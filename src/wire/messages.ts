@@ -28,6 +28,14 @@ export const MessageType = {
   error: 13,
   hasLabel: 244,
 } as const;
+/**
+ * Names of message type bytes as the message union spells them (`ping`, `indirect-ping`,
+ * `push-pull`, …; `has-crc`, `has-label` for the envelopes): metric labels and traffic counters.
+ */
+export const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(MessageType).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
+);
+
 /** One of the {@link MessageType} numbers. */
 export type MessageTypeNumber = (typeof MessageType)[keyof typeof MessageType];
 
