@@ -18,6 +18,7 @@ export const ErrorCode = {
   transport: 'HEARSAY_TRANSPORT',
   remote: 'HEARSAY_REMOTE',
   payloadTooLarge: 'HEARSAY_PAYLOAD_TOO_LARGE',
+  invalidArgument: 'HEARSAY_INVALID_ARGUMENT',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -44,6 +45,22 @@ export class InvalidOptionsError extends HearsayError {
     super(ErrorCode.invalidOptions, `invalid option "${field}": ${rule}`);
     this.name = 'InvalidOptionsError';
     this.field = field;
+  }
+}
+
+/**
+ * Thrown synchronously by a method given a bad argument: a payload that is not a `Uint8Array`,
+ * seeds that are not a string or an array of strings, an unknown member or address to send to, a
+ * malformed `members()` filter or `{ timeoutMs, signal }`. `parameter` names the argument and the
+ * message says what to pass instead. Nothing changed and nothing was sent.
+ */
+export class InvalidArgumentError extends HearsayError {
+  /** The offending parameter, e.g. `payload` or `seeds[1]`. */
+  readonly parameter: string;
+  constructor(method: string, parameter: string, rule: string) {
+    super(ErrorCode.invalidArgument, `${method}(): invalid "${parameter}": ${rule}`);
+    this.name = 'InvalidArgumentError';
+    this.parameter = parameter;
   }
 }
 

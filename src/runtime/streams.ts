@@ -34,6 +34,8 @@ export interface StreamServiceConfig {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly security: PacketSecurity;
+  /** Encrypt what we write when `security` has a keyring (memberlist `GossipVerifyOutgoing`). Default true. */
+  readonly encryptOutgoing?: boolean;
   readonly compress: boolean;
   readonly limits: WireLimits;
   /** Deadline of one inbound conversation, ms (`tcpTimeoutMs`). */
@@ -75,7 +77,7 @@ export class StreamService {
     const s = this.config.security;
     return encodeStreamMessage(message, {
       compress: this.config.compress,
-      ...(s.keyring ? { keyring: s.keyring } : {}),
+      ...(s.keyring && this.config.encryptOutgoing !== false ? { keyring: s.keyring } : {}),
       ...(s.label ? { label: s.label } : {}),
       encryptionVersion: s.encryptionVersion ?? 1,
       labelPreamble,
