@@ -10,7 +10,7 @@ import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
 import { AbortError, HearsayError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot, MembersFilter } from './events.js';
-import { checkCallOptions, checkPayload, checkSeeds, checkTarget, memberFilter } from './inputs.js';
+import { checkCallOptions, checkMetadata, checkPayload, checkSeeds, checkTarget, memberFilter } from './inputs.js';
 import { encodeMetadata } from './metadata.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
@@ -105,8 +105,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
    * @throws {InvalidOptionsError} synchronously, as the constructor.
    */
   static start(options: HearsayOptions & SignalOptions): Promise<Hearsay> {
-    // `signal` is start()'s, not a node option (the options refuse unknown keys).
-    const { signal, ...nodeOptions } = options ?? ({} as HearsayOptions);
+    if (typeof options !== 'object' || options === null) resolveOptions(options); // throws, naming `options`
+    const { signal, ...nodeOptions } = options; // `signal` is start()'s: node options refuse unknown keys
     const node = new Hearsay(nodeOptions as HearsayOptions);
     return node.start(signal ? { signal } : {}).then(() => node);
   }
@@ -238,11 +238,12 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
    * `join()`) and rejects with `TimeoutError` after `timeoutMs` (default: `tcpTimeoutMs`) — the
    * change stands either way and keeps spreading.
    * @throws {MetadataTooLargeError} when the encoding is over 512 bytes (nothing changes).
+   * @throws {InvalidArgumentError} for metadata that is neither string tags nor a `Uint8Array`.
    * @throws {StateError} before `start()` or after shutdown. @throws {InvalidArgumentError} for a bad `timeoutMs` or `signal`.
    */
   setMetadata(metadata: Metadata, options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
     const { driver, core } = this.running('setMetadata');
-    const bytes = encodeMetadata(metadata);
+    const bytes = encodeMetadata(checkMetadata(metadata));
     checkCallOptions('setMetadata', options, true);
     const { id, done } = this.completions.wait(options.timeoutMs ?? this.options.tcpTimeoutMs, this.withLifetime(options.signal));
     if (!driver.step((now, fx) => (core.setMetadata(now, bytes, fx, id), true))) this.completions.done(id);

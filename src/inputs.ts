@@ -8,6 +8,7 @@
 import type { Core, UserTarget } from './core/core.js';
 import { InvalidArgumentError } from './errors.js';
 import type { MemberSnapshot, MemberState, MembersFilter } from './events.js';
+import type { Metadata } from './options.js';
 
 const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
 
@@ -23,6 +24,18 @@ export function checkPayload(method: string, payload: unknown): Uint8Array {
   if (payload instanceof Uint8Array) return payload;
   const hint = typeof payload === 'string' ? '; encode text first, e.g. new TextEncoder().encode(text)' : '';
   throw new InvalidArgumentError(method, 'payload', `must be a Uint8Array, got ${describeValue(payload)}${hint}`);
+}
+
+/** `setMetadata()`'s value: string tags or raw bytes (its size is checked when it is encoded). */
+export function checkMetadata(metadata: unknown): Metadata {
+  if (metadata instanceof Uint8Array) return metadata;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new InvalidArgumentError('setMetadata', 'metadata', `must be a map of tag names to strings or a Uint8Array, got ${describeValue(metadata)}`);
+  }
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') throw new InvalidArgumentError('setMetadata', `metadata.${k}`, `tag values must be strings, got ${describeValue(v)}`);
+  }
+  return metadata as Metadata;
 }
 
 /** `join()` seeds: one address or a non-empty array of them. */

@@ -73,6 +73,8 @@ describe('inputs are checked, and misuse throws synchronously', () => {
     expect(thrown(() => a.node.leave({ timeoutMs: -1 })).parameter).toBe('options.timeoutMs');
     expect(thrown(() => a.node.setMetadata({ k: 'v' }, { signal: 'x' as never })).parameter).toBe('options.signal');
     expect(thrown(() => a.node.members({ state: 'gone' as never })).parameter).toBe('filter.state');
+    expect(thrown(() => a.node.setMetadata(42 as never)).parameter).toBe('metadata');
+    expect(thrown(() => a.node.setMetadata({ load: 1 } as never)).parameter).toBe('metadata.load');
     expect(a.node.localMember.incarnation).toBe(1); // nothing changed
     const stopped = await node('args-stopped');
     await stopped.node.shutdown();
