@@ -18,6 +18,7 @@ export const ErrorCode = {
   transport: 'HEARSAY_TRANSPORT',
   remote: 'HEARSAY_REMOTE',
   payloadTooLarge: 'HEARSAY_PAYLOAD_TOO_LARGE',
+  invalidArgument: 'HEARSAY_INVALID_ARGUMENT',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -34,8 +35,10 @@ export class HearsayError extends Error {
 }
 
 /**
- * Thrown synchronously by `Hearsay.start()` / `resolveOptions()` when an option is invalid.
- * `field` names the option and the message states the rule. Nothing was started.
+ * Thrown synchronously by `new Hearsay()`, `Hearsay.start()` and `resolveOptions()` when an option
+ * is invalid or unknown (then the message names the closest known option), and by `start()` for a
+ * wildcard `bind` on a host with no private IPv4 to advertise (`field` = `advertise`). `field`
+ * names the option and the message states the rule. Nothing was started.
  */
 export class InvalidOptionsError extends HearsayError {
   /** The offending option's name, e.g. `probeTimeoutMs`. */
@@ -47,7 +50,26 @@ export class InvalidOptionsError extends HearsayError {
   }
 }
 
-/** Thrown synchronously when a method is called in the wrong lifecycle state (join before start, use after shutdown). No state changed. */
+/**
+ * Thrown synchronously by a method given a bad argument: a payload that is not a `Uint8Array`,
+ * seeds that are not a string or an array of strings, an unknown member or address to send to,
+ * metadata that is not string tags or bytes, a malformed `members()` filter or `{ timeoutMs, signal }`. `parameter` names the argument and the
+ * message says what to pass instead. Nothing changed and nothing was sent.
+ */
+export class InvalidArgumentError extends HearsayError {
+  /** The offending parameter, e.g. `payload` or `seeds[1]`. */
+  readonly parameter: string;
+  constructor(method: string, parameter: string, rule: string) {
+    super(ErrorCode.invalidArgument, `${method}(): invalid "${parameter}": ${rule}`);
+    this.name = 'InvalidArgumentError';
+    this.parameter = parameter;
+  }
+}
+
+/**
+ * Thrown synchronously when a method is called in the wrong lifecycle state: join before start,
+ * any call after shutdown, `broadcast()` after `leave()`. No state changed.
+ */
 export class StateError extends HearsayError {
   constructor(message: string) {
     super(ErrorCode.state, message);
@@ -64,8 +86,9 @@ export interface SeedFailure {
 }
 
 /**
- * `join()` rejects with this when no seed answered. `failures` has one entry per seed. The node
- * is still running and may `join()` again.
+ * `join()` rejects with this when no seed answered. `failures` has one entry per seed (a seed
+ * that is this node's own address fails with an `InvalidArgumentError`). The node is still
+ * running and may `join()` again.
  */
 export class JoinError extends HearsayError {
   readonly failures: readonly SeedFailure[];

@@ -64,8 +64,26 @@ export interface HealthEvent {
 /** `message`: a user payload gossiped or sent by a peer. */
 export interface MessageEvent {
   readonly payload: Uint8Array;
-  /** Sender `host:port` for datagrams and streams. */
-  readonly from: string;
+  /**
+   * The sending member's name when known: the member advertised at `address` (any state), else,
+   * when no member is, the one live member other than us whose host is `address`'s host — which is
+   * how a stream (sent from an ephemeral port) is identified. `undefined` when no member matches, or
+   * several share that host (nodes on one machine): then only `address` says where it came from.
+   */
+  readonly from: string | undefined;
+  /** The source `host:port` of the datagram or stream (a stream's is the sender's ephemeral port). */
+  readonly address: string;
+}
+
+/**
+ * Which members `members()` lists. Without a filter: alive and suspect members (self included),
+ * as memberlist's `Members()`. Fields combine with AND.
+ */
+export interface MembersFilter {
+  /** `'all'` (adds dead and left members not yet reaped), one state, or a list. Default alive + suspect. */
+  readonly state?: 'all' | MemberState | readonly MemberState[];
+  /** Only members whose serf tags include every one of these `name: value` pairs. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**

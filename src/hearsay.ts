@@ -5,24 +5,27 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { ipToBytes, parseHostPort } from './address.js';
-import { Core, type CoreConfig } from './core/core.js';
+import { Core } from './core/core.js';
 import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
-import { AbortError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
-import type { HearsayEvents, MemberSnapshot } from './events.js';
+import { AbortError, HearsayError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
+import type { HearsayEvents, MemberSnapshot, MembersFilter } from './events.js';
+import { checkCallOptions, checkMetadata, checkPayload, checkSeeds, checkTarget, memberFilter } from './inputs.js';
 import { encodeMetadata } from './metadata.js';
 import { withMetricLabels } from './metrics-labels.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
-import { chooseAdvertiseAddress } from './runtime/advertise.js';
+import { chooseAdvertiseAddress, isOwnAddress } from './runtime/advertise.js';
 import { systemClock, type Clock } from './runtime/clock.js';
+import { Completions } from './runtime/completions.js';
+import { coreConfig } from './runtime/core-config.js';
 import { deferred, type Deferred } from './runtime/deferred.js';
 import { Driver } from './runtime/driver.js';
 import { joinSeeds } from './runtime/join.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
-import { encryptionOverhead, type Keyring } from './wire/keyring.js';
+import type { Keyring } from './wire/keyring.js';
 
 /** Lifecycle of a {@link Hearsay} node. */
 export type NodeStatus = 'created' | 'starting' | 'running' | 'left' | 'shutdown';
@@ -55,6 +58,12 @@ export const DEFAULT_LEAVE_TIMEOUT_MS = 5000;
  * Events arrive in order, after the state change they describe, once per transition. The
  * constructor does no I/O; `start()` binds sockets. `shutdown()` is idempotent, and
  * `await using node = …` leaves (bounded) then shuts down.
+ *
+ * Misuse throws synchronously from every method, before anything changes: a bad argument
+ * (`InvalidArgumentError`, naming the parameter), a bad option (`InvalidOptionsError`), the wrong
+ * lifecycle state (`StateError`), a payload or metadata that can never be sent
+ * (`PayloadTooLargeError`, `MetadataTooLargeError`). Returned promises reject only for I/O
+ * (`TransportError`, `RemoteError`, `JoinError`), timeouts and aborts.
  */
 export class Hearsay extends EventEmitter<HearsayEvents> {
   /** The validated options in force. */
@@ -67,13 +76,12 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private readonly metaBytes: Uint8Array;
   private readonly lifetime = new AbortController();
   private readonly closedDeferred: Deferred<Error | undefined> = deferred();
-  private readonly broadcastWaiters = new Map<number, () => void>();
-  private nextCompletionId = 1;
   private transport: Transport | undefined;
   private driver: Driver | undefined;
   private core: Core | undefined;
   private boundPort = 0;
   private readonly clock: Clock;
+  private readonly completions: Completions;
 
   /**
    * Validates options; does no I/O.
@@ -90,13 +98,18 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.logger = this.options.logger ?? noopLogger;
     this.metaBytes = encodeMetadata(this.options.metadata);
     this.closed = this.closedDeferred.promise;
+    this.completions = new Completions(this.clock);
   }
 
-  /** Creates a node and starts it: `new Hearsay(options)` then `start()`. */
-  static async start(options: HearsayOptions & SignalOptions): Promise<Hearsay> {
-    const node = new Hearsay(options);
-    await node.start(options.signal ? { signal: options.signal } : {});
-    return node;
+  /**
+   * Creates a node and starts it: `new Hearsay(options)` then `start({ signal })`.
+   * @throws {InvalidOptionsError} synchronously, as the constructor.
+   */
+  static start(options: HearsayOptions & SignalOptions): Promise<Hearsay> {
+    if (typeof options !== 'object' || options === null) resolveOptions(options); // throws, naming `options`
+    const { signal, ...nodeOptions } = options; // `signal` is start()'s: node options refuse unknown keys
+    const node = new Hearsay(nodeOptions as HearsayOptions);
+    return node.start(signal ? { signal } : {}).then(() => node);
   }
 
   /** Where the node is in its life. */
@@ -106,14 +119,25 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
 
   /**
    * Binds the transport and starts probing and gossip.
-   * @throws {StateError} if already started. Rejects with `TransportError` if binding fails.
+   * @throws {StateError} if already started. @throws {InvalidOptionsError} naming `advertise`, before
+   *   binding, when `bind` is a wildcard and the host has no private IPv4 address to advertise
+   *   (memberlist: "No private IP address found, and explicit IP not provided").
+   * Rejects with `TransportError` if binding fails, `AbortError` if `signal` aborts.
    */
-  async start(options: SignalOptions = {}): Promise<void> {
+  start(options: SignalOptions = {}): Promise<void> {
     if (this.statusValue !== 'created') throw new StateError(`start() called on a node that is ${this.statusValue}`);
-    this.statusValue = 'starting';
+    checkCallOptions('start', options, false);
     const o = this.options;
     const transport = o.transport ?? new UdpTransport({ bind: o.bind, ...(o.advertise ? { advertise: o.advertise } : {}) });
+    // Only the host matters here, and it is known before binding: fail before touching a socket.
+    chooseAdvertiseAddress(transport.localAddress, o.advertise, this.runtime.interfaces);
+    this.statusValue = 'starting';
     this.transport = transport;
+    return this.open(transport, options);
+  }
+
+  private async open(transport: Transport, options: SignalOptions): Promise<void> {
+    const o = this.options;
     try {
       // The core needs the real port before it exists, so the driver is wired after binding.
       let driver: Driver | undefined;
@@ -125,12 +149,12 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
         },
         options.signal ? { signal: options.signal } : {},
       );
-      const advertise = chooseAdvertiseAddress(transport.localAddress, o.advertise);
+      const advertise = chooseAdvertiseAddress(transport.localAddress, o.advertise, this.runtime.interfaces);
       const hp = parseHostPort(advertise);
       const addrBytes = hp && ipToBytes(hp.host);
       if (!hp || !addrBytes) throw new TransportError(`cannot advertise ${advertise}: not an IP address`);
       this.boundPort = parseHostPort(transport.localAddress)?.port ?? hp.port;
-      const core = new Core(this.coreConfig(addrBytes, hp.port), seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
+      const core = new Core(coreConfig(o, this.metaBytes, addrBytes, hp.port), seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
       this.core = core;
       driver = new Driver(core, {
         options: o,
@@ -150,37 +174,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       this.statusValue = 'shutdown';
       await transport.close().catch(() => {});
       this.closedDeferred.resolve(error instanceof Error ? error : new Error(String(error)));
-      throw error instanceof TransportError ? error : new TransportError('failed to start transport', { cause: error });
+      throw error instanceof HearsayError ? error : new TransportError('failed to start transport', { cause: error });
     }
-  }
-
-  private coreConfig(addr: Uint8Array, port: number): CoreConfig {
-    const o = this.options;
-    const d = o.delegateProtocol;
-    return {
-      probeIntervalMs: o.probeIntervalMs,
-      probeTimeoutMs: o.probeTimeoutMs,
-      indirectChecks: o.indirectChecks,
-      retransmitMult: o.retransmitMult,
-      suspicionMult: o.suspicionMult,
-      suspicionMaxTimeoutMult: o.suspicionMaxTimeoutMult,
-      pushPullIntervalMs: o.pushPullIntervalMs,
-      gossipIntervalMs: o.gossipIntervalMs,
-      gossipNodes: o.gossipNodes,
-      gossipToTheDeadMs: o.gossipToTheDeadMs,
-      awarenessMaxMultiplier: o.awarenessMaxMultiplier,
-      tcpTimeoutMs: o.tcpTimeoutMs,
-      disableTcpPings: o.disableTcpPings,
-      packetBudgetBytes: o.packetBudgetBytes,
-      packetOverheadBytes: packetOverhead(o),
-      deadNodeReclaimMs: o.deadNodeReclaimMs,
-      name: o.name,
-      advertiseAddr: addr,
-      advertisePort: port,
-      meta: this.metaBytes,
-      vsn: Uint8Array.of(1, 5, o.protocolVersion, d.min, d.max, d.version),
-      protocolVersion: o.protocolVersion,
-    };
   }
 
   private running(method: string): { driver: Driver; core: Core } {
@@ -193,57 +188,66 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   /**
    * Joins a cluster through seed addresses (`host:port`, `[v6]:port`, or a DNS name with an
    * optional port; the default port is our own). Runs a push/pull state exchange with every seed
-   * at once and resolves when all have answered or failed.
-   * @throws {StateError} before `start()` or after shutdown.
+   * at once and resolves when all have answered or failed. A seed that is this node's own address
+   * counts as a failure. After `leave()`, `join()` comes back: the node is alive again at a higher
+   * incarnation (peers emit `join`) and probes again, then the seeds are contacted.
+   * @throws {StateError} before `start()` or after shutdown. @throws {InvalidArgumentError} for
+   *   seeds that are not a string or a non-empty array of strings.
    * Rejects with `JoinError` (one failure per seed) only if no seed answered, as memberlist.
    */
-  async join(seeds: string | readonly string[], options: SignalOptions = {}): Promise<JoinResult> {
+  join(seeds: string | readonly string[], options: SignalOptions = {}): Promise<JoinResult> {
     const { driver, core } = this.running('join');
-    const list = typeof seeds === 'string' ? [seeds] : [...seeds];
-    const signal = this.withLifetime(options.signal);
-    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs };
-    return joinSeeds(context, list, signal);
+    const list = checkSeeds(seeds);
+    checkCallOptions('join', options, false);
+    if (this.statusValue === 'left') {
+      driver.step((now, fx) => core.rejoin(now, fx));
+      if (core.isLeaving) throw new StateError('join() after leave(): cannot come back, the incarnation is exhausted (2^32-1); restart under a new name');
+      this.statusValue = 'running';
+    }
+    const own = { advertised: core.localMember.address, bound: this.transport!.localAddress };
+    const isSelf = (address: string): boolean => isOwnAddress(address, own, this.runtime.interfaces);
+    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs, isSelf };
+    return joinSeeds(context, list, this.withLifetime(options.signal));
   }
 
   /**
    * Leaves the cluster gracefully: gossips a "dead" about ourselves sent by ourselves, which
    * peers record as a leave, not a failure. Resolves once that broadcast has gone out its full
    * number of times, or when `timeoutMs` (default 5000) has passed; does not reject on timeout.
-   * The node keeps answering probes until `shutdown()`.
+   * The node keeps answering probes until `shutdown()`, and `join()` brings it back.
+   * @throws {StateError} before `start()` or after shutdown. @throws {InvalidArgumentError} for a bad `timeoutMs` or `signal`.
    */
-  async leave(options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
+  leave(options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
     const { driver, core } = this.running('leave');
-    if (this.statusValue === 'left') return;
+    checkCallOptions('leave', options, true);
+    if (this.statusValue === 'left') return Promise.resolve();
     this.statusValue = 'left';
-    // The waiter exists before the step: the completion may come within it (no live peers).
-    const id = this.nextCompletionId++;
     const timeoutMs = options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS;
-    const done = this.waitForBroadcast(id, timeoutMs, options.signal);
-    if (!driver.step((now, fx) => (core.leave(now, fx, id), true))) this.broadcastWaiters.get(id)?.();
-    try {
-      await done;
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        this.logger.warn({ timeoutMs }, 'leave broadcast not fully sent before the timeout');
-        return;
-      }
-      throw error;
-    }
+    const { id, done } = this.completions.wait(timeoutMs, this.withLifetime(options.signal));
+    if (!driver.step((now, fx) => (core.leave(now, fx, id), true))) this.completions.done(id);
+    return done.catch((error: unknown) => {
+      if (!(error instanceof TimeoutError)) throw error;
+      // Not a warning: the leave keeps spreading, and there is nothing for the host to do.
+      this.logger.info({ timeoutMs }, 'leave broadcast not fully sent before the timeout');
+    });
   }
 
   /**
    * Replaces this node's metadata: bumps our incarnation and gossips the new value. Validates
    * synchronously; the promise resolves once the update has been sent its full number of times
-   * (at once when we have no live peers) and rejects with `TimeoutError` after `timeoutMs`
-   * (default: `tcpTimeoutMs`) — the change stands either way and keeps spreading.
+   * (at once when we have no live peers, or have left: then the value is announced on the next
+   * `join()`) and rejects with `TimeoutError` after `timeoutMs` (default: `tcpTimeoutMs`) — the
+   * change stands either way and keeps spreading.
    * @throws {MetadataTooLargeError} when the encoding is over 512 bytes (nothing changes).
+   * @throws {InvalidArgumentError} for metadata that is neither string tags nor a `Uint8Array`.
+   * @throws {StateError} before `start()` or after shutdown. @throws {InvalidArgumentError} for a bad `timeoutMs` or `signal`.
    */
   setMetadata(metadata: Metadata, options: SignalOptions & { readonly timeoutMs?: number } = {}): Promise<void> {
-    const bytes = encodeMetadata(metadata);
     const { driver, core } = this.running('setMetadata');
-    const id = this.nextCompletionId++;
-    const done = this.waitForBroadcast(id, options.timeoutMs ?? this.options.tcpTimeoutMs, options.signal);
-    if (!driver.step((now, fx) => (core.setMetadata(now, bytes, fx, id), true))) this.broadcastWaiters.get(id)?.();
+    const bytes = encodeMetadata(checkMetadata(metadata));
+    checkCallOptions('setMetadata', options, true);
+    const { id, done } = this.completions.wait(options.timeoutMs ?? this.options.tcpTimeoutMs, this.withLifetime(options.signal));
+    if (!driver.step((now, fx) => (core.setMetadata(now, bytes, fx, id), true))) this.completions.done(id);
     return done;
   }
 
@@ -253,44 +257,52 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
    * receivers do not relay it, so a peer may get it once, more than once, or (in large clusters)
    * not at all. Carry your own id in the payload to deduplicate; use `sendReliable()` for
    * delivery to one member. At most 1024 wait in the queue (the oldest is dropped beyond that).
+   * @throws {InvalidArgumentError} if `payload` is not a `Uint8Array`.
    * @throws {PayloadTooLargeError} if it cannot fit one gossip packet (over `packetBudgetBytes` − 5, 1395 bytes with the presets).
-   * @throws {StateError} if the node is not running.
+   * @throws {StateError} if the node is not running, or has left (`join()` again first).
    */
   broadcast(payload: Uint8Array): void {
     const { driver, core } = this.running('broadcast');
+    checkPayload('broadcast', payload);
+    if (this.statusValue === 'left') throw new StateError('broadcast() after leave(): this node has left the cluster; join() again first');
     if (driver.step((now, fx) => core.broadcastUser(now, payload, fx)) === false) {
       throw new PayloadTooLargeError('broadcast payload', payload.length, core.maxUserBroadcastBytes, 'gossip carries one packet per message; use sendReliable() for larger payloads');
     }
   }
 
   /**
-   * Sends `payload` to one member in a single datagram, best effort (no retry, no ack).
-   * Resolves once handed to the socket. Rejects with `PayloadTooLargeError` if the sealed
-   * datagram would exceed UDP's 65,507 bytes, and with `StateError` if the node is not running
-   * or `to` is neither a member nor an `ip:port`.
+   * Sends `payload` to one member in a single datagram, best effort (no retry, no ack); resolves once handed to the socket.
+   * @throws {InvalidArgumentError} if `to` is neither a member (name or snapshot) nor an `ip:port`, or `payload` is not a `Uint8Array`.
+   * @throws {PayloadTooLargeError} if the sealed datagram would exceed UDP's 65,507 bytes. @throws {StateError} if not running.
    */
-  async send(to: MemberSnapshot | string, payload: Uint8Array): Promise<void> {
+  send(to: MemberSnapshot | string, payload: Uint8Array): Promise<void> {
     const { driver, core } = this.running('send');
-    const { address, crc } = this.target(core, to);
-    driver.sendUserDatagram(address, payload, crc);
+    const { address, crc } = checkTarget('send', to, core);
+    driver.sendUserDatagram(address, checkPayload('send', payload), crc);
+    return Promise.resolve();
   }
 
-  /** Sends `payload` to one member over a TCP stream; resolves once written. Rejects with `TransportError`, `TimeoutError` or `AbortError`. */
-  async sendReliable(to: MemberSnapshot | string, payload: Uint8Array, options: SignalOptions = {}): Promise<void> {
+  /**
+   * Sends `payload` to one member over a TCP stream; resolves once written. Throws as `send()`;
+   * rejects with `TransportError`, `TimeoutError` (after `tcpTimeoutMs`) or `AbortError`.
+   */
+  sendReliable(to: MemberSnapshot | string, payload: Uint8Array, options: SignalOptions = {}): Promise<void> {
     const { driver, core } = this.running('sendReliable');
-    await driver.exchange(this.target(core, to).address, { type: 'user', payload }, this.options.tcpTimeoutMs, this.withLifetime(options.signal));
+    const { address } = checkTarget('sendReliable', to, core);
+    const bytes = checkPayload('sendReliable', payload);
+    checkCallOptions('sendReliable', options, false);
+    return driver.exchange(address, { type: 'user', payload: bytes }, this.options.tcpTimeoutMs, this.withLifetime(options.signal)).then(() => undefined);
   }
 
-  private target(core: Core, to: MemberSnapshot | string): { address: string; crc: boolean } {
-    // A snapshot of a member since reaped still names its address.
-    const target = typeof to === 'string' ? core.userTarget(to) : (core.userTarget(to.name) ?? core.userTarget(to.address));
-    if (target === undefined) throw new StateError(`unknown member or address "${typeof to === 'string' ? to : to.name}"`);
-    return target;
-  }
-
-  /** Every known member (self included) as frozen snapshots, in no particular order. */
-  members(): readonly MemberSnapshot[] {
-    return Object.freeze([...(this.core?.members() ?? [])]);
+  /**
+   * Members as frozen snapshots, in no particular order: alive and suspect ones (self included), as
+   * memberlist's `Members()`, unless `filter.state` asks for others (`'all'` adds dead and left
+   * ones not yet reaped); `filter.tags` keeps members whose tags include every given pair.
+   * @throws {InvalidArgumentError} for a malformed filter.
+   */
+  members(filter?: MembersFilter): readonly MemberSnapshot[] {
+    const keep = memberFilter(filter);
+    return Object.freeze((this.core?.members() ?? []).filter(keep));
   }
 
   /** This node's own snapshot. @throws {StateError} before `start()`. */
@@ -344,31 +356,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
   }
 
-  private waitForBroadcast(id: number, timeoutMs: number, callerSignal: AbortSignal | undefined): Promise<void> {
-    const done = deferred<void>();
-    const signal = this.withLifetime(callerSignal);
-    const timer = this.clock.setTimer(() => finish(new TimeoutError(`broadcast not sent within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = (): void => finish(new AbortError('aborted while waiting for broadcast', { cause: signal.reason }));
-    const finish = (error?: Error): void => {
-      this.clock.clearTimer(timer);
-      signal.removeEventListener('abort', onAbort);
-      this.broadcastWaiters.delete(id);
-      if (error) done.reject(error);
-      else done.resolve();
-    };
-    if (signal.aborted) onAbort();
-    else {
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.broadcastWaiters.set(id, () => finish());
-    }
-    return done.promise;
-  }
-
   private onCoreEvent(event: CoreEvent): void {
     switch (event.type) {
       case 'broadcast-done':
-        this.broadcastWaiters.get(event.id)?.();
-        return;
+        return this.completions.done(event.id);
       case 'update':
         return this.deliver('update', { member: event.member, previous: event.previous });
       case 'join':
@@ -378,14 +369,25 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       case 'leave':
         return this.deliver(event.type, { member: event.member });
       case 'message':
-        return this.deliver('message', { from: event.from, payload: event.payload });
+        return this.deliver('message', { payload: event.payload, from: event.from, address: event.address });
       case 'self:health':
-        if (event.score > event.previous) this.logger.warn({ score: event.score }, 'local health degraded');
+        this.logHealth(event.score, event.previous);
         return this.deliver('self:health', { score: event.score, previous: event.previous });
       case 'self:refute':
         this.logger.warn({ incarnation: event.incarnation, accuser: event.accuser }, 'refuted a suspicion of this node');
         return this.deliver('self:refute', { incarnation: event.incarnation, accuser: event.accuser, accusation: event.accusation });
     }
+  }
+
+  /**
+   * Warns only at the ceiling, where probes wait their longest and the node should be looked at
+   * (overloaded, or cut off); one failed probe raises the score by one, which is routine.
+   */
+  private logHealth(score: number, previous: number): void {
+    const ceiling = this.options.awarenessMaxMultiplier - 1;
+    if (score > previous && score >= ceiling) this.logger.warn({ score, ceiling }, 'local health at its ceiling: this node is overloaded or cut off');
+    else if (score > previous) this.logger.info({ score, ceiling }, 'local health degraded');
+    else this.logger.debug({ score }, 'local health improved');
   }
 
   /** Emits one event; a throwing listener is logged and cannot reach protocol code. */
@@ -396,15 +398,4 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       this.logger.error({ err: error, event: name }, 'an event listener threw');
     }
   }
-}
-
-/**
- * Bytes the driver adds to a gossip datagram after the core packed it, as memberlist subtracts
- * them from `UDPBufferSize` before packing (`net.go`, `state.go`): the label (`F4 len label`) and
- * the encryption envelope (version 1: 29 bytes). The CRC header (5 bytes) is not counted, as in
- * memberlist, whose datagrams can be `UDPBufferSize` + 5 bytes.
- */
-export function packetOverhead(o: ResolvedOptions): number {
-  const label = o.label === undefined ? 0 : 2 + new TextEncoder().encode(o.label).length;
-  return label + (o.secretKeys.length > 0 ? encryptionOverhead(1) : 0);
 }

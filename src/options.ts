@@ -150,7 +150,13 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
   readonly name: string;
   /** `host:port` to bind UDP and TCP on (same port for both). Default `0.0.0.0:7946`; port 0 picks a free port. */
   readonly bind?: string;
-  /** `host:port` peers should use to reach us; required in practice when `bind` is a wildcard on a multi-homed host. Default: the bound address (127.0.0.1 for a wildcard bind). */
+  /**
+   * `host:port` peers should use to reach us. Default: the bound address; for a wildcard bind
+   * (`0.0.0.0`, `::`) the first private IPv4 address (10/8, 172.16/12, 192.168/16, 100.64/10) of a
+   * non-loopback interface, with the bound port (memberlist's `GetPrivateIP`). A wildcard bind on a
+   * host with no such address makes `start()` reject with `InvalidOptionsError` naming `advertise`:
+   * set it (memberlist: "No private IP address found, and explicit IP not provided").
+   */
   readonly advertise?: string;
   /** Initial metadata; encoded size ≤ 512 bytes. Tags are encoded serf-style so `serf members` shows them. Default: no tags (`0xFF 0x80`). */
   readonly metadata?: Metadata;
@@ -158,8 +164,21 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
   readonly preset?: PresetName;
   /** AES-GCM keyring (16, 24 or 32 bytes each); the first key encrypts, all are tried on decrypt. Default: no encryption. */
   readonly secretKeys?: readonly Uint8Array[];
-  /** Accept unencrypted packets/streams while a keyring is set (rolling out encryption). Default false. */
+  /**
+   * Accept unencrypted packets and streams while a keyring is set (memberlist `GossipVerifyIncoming`
+   * = false): steps 1 and 2 of rolling encryption out, see {@link HearsayOptions.encryptOutgoing}.
+   * Default false.
+   */
   readonly allowUnencrypted?: boolean;
+  /**
+   * Encrypt what this node sends when a keyring is set (memberlist `GossipVerifyOutgoing`). Default
+   * true; ignored without `secretKeys`. `false` sends plaintext while still decrypting what arrives,
+   * and needs `allowUnencrypted: true`. Rolling a plaintext cluster over to encryption, restarting
+   * one node at a time at each step: 1. keys everywhere with `encryptOutgoing: false,
+   * allowUnencrypted: true`; 2. `encryptOutgoing: true` (the default) everywhere; 3.
+   * `allowUnencrypted: false` (the default) everywhere.
+   */
+  readonly encryptOutgoing?: boolean;
   /** Cluster label (1–255 bytes) prefixed to every packet and stream (memberlist ≥ 0.3 only: breaks serf 0.9 / memberlist 0.2 peers). Default none. */
   readonly label?: string;
   /** LZW-compress outgoing messages as memberlist's `EnableCompression`. Default true. */
@@ -194,6 +213,7 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly preset: PresetName;
   readonly secretKeys: readonly Uint8Array[];
   readonly allowUnencrypted: boolean;
+  readonly encryptOutgoing: boolean;
   readonly label: string | undefined;
   readonly compression: boolean;
   readonly protocolVersion: number;
@@ -217,14 +237,15 @@ function positiveInt(o: Record<string, unknown>, field: string, min: number, max
 
 /**
  * Applies the preset and defaults, then checks every field and the cross-field invariants.
- * @throws {InvalidOptionsError} naming the first bad field and its rule.
+ * @throws {InvalidOptionsError} naming the first bad field and its rule, or a key that is not an
+ *   option (`probeInterval`) and the nearest one by edit distance (`probeIntervalMs`).
  */
 export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', 'must be an object');
   const preset = options.preset ?? 'lan';
   if (!(preset in PRESETS)) throw new InvalidOptionsError('preset', `must be 'lan', 'wan' or 'local', got ${String(preset)}`);
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const r: ResolvedOptions = {
+  const base: ResolvedOptions = {
     ...PRESETS[preset](),
     ...DEFAULT_WIRE_LIMITS,
     bind: '0.0.0.0:7946',
@@ -232,6 +253,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     metadata: undefined,
     secretKeys: [],
     allowUnencrypted: false,
+    encryptOutgoing: true,
     label: undefined,
     compression: true,
     protocolVersion: 2,
@@ -241,10 +263,14 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     logger: undefined,
     metrics: undefined,
     metricLabels: {},
-    ...(defined as Partial<ResolvedOptions>),
     name: options.name,
     preset,
   };
+  // Known keys are the resolved fields, so a new option is known the moment it has a default.
+  for (const key of Object.keys(options)) {
+    if (!(key in base)) throw new InvalidOptionsError(key, `is not a hearsay option; did you mean "${closest(key, Object.keys(base))}"?`);
+  }
+  const r: ResolvedOptions = { ...base, ...(defined as Partial<ResolvedOptions>), name: options.name, preset };
   const o = r as unknown as Record<string, unknown>;
 
   if (typeof r.name !== 'string' || r.name.length === 0 || utf8.encode(r.name).length > 255) {
@@ -278,6 +304,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   if (typeof r.disableTcpPings !== 'boolean') throw new InvalidOptionsError('disableTcpPings', 'must be a boolean');
   if (typeof r.compression !== 'boolean') throw new InvalidOptionsError('compression', 'must be a boolean');
   if (typeof r.allowUnencrypted !== 'boolean') throw new InvalidOptionsError('allowUnencrypted', 'must be a boolean');
+  if (typeof r.encryptOutgoing !== 'boolean') throw new InvalidOptionsError('encryptOutgoing', 'must be a boolean');
   const d = r.delegateProtocol;
   for (const k of ['min', 'max', 'version'] as const) {
     const v = d?.[k];
@@ -294,6 +321,10 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
       throw new InvalidOptionsError(`secretKeys[${i}]`, 'must be a Uint8Array of 16, 24 or 32 bytes (AES-128/192/256)');
     }
   });
+  if (!r.encryptOutgoing && !r.allowUnencrypted && r.secretKeys.length > 0) {
+    // Two such nodes could not talk: each sends plaintext and refuses it.
+    throw new InvalidOptionsError('encryptOutgoing', 'false (sending plaintext) needs allowUnencrypted: true, or peers configured alike refuse each other');
+  }
   if (r.label !== undefined) {
     const n = typeof r.label === 'string' ? utf8.encode(r.label).length : -1;
     if (n < 1 || n > 255) throw new InvalidOptionsError('label', 'must be a string of 1–255 UTF-8 bytes');
@@ -302,4 +333,28 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     throw new InvalidOptionsError('randomSeed', 'must be a finite number');
   }
   return Object.freeze({ ...r, metricLabels: checkMetricLabels(r.metricLabels) });
+}
+
+/** The candidate nearest to `key` by edit distance, ignoring case (`probeIntervalMS` → `probeIntervalMs`). */
+function closest(key: string, candidates: readonly string[]): string {
+  let best = candidates[0] ?? '';
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(key.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }

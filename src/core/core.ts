@@ -56,11 +56,30 @@ export class Core {
    * incomplete after 75 s in `npm run bench:vs-memberlist`. Idempotent; a no-op after `leave()`.
    */
   start(now: number, fx: Effects): void {
+    if (this.p.self.started || this.p.self.leaving) return;
+    this.p.self.markStarted();
+    this.enter(now, fx, 1);
+  }
+
+  /**
+   * Undoes {@link leave} (`join()` after `leave()`): alive at incarnation + 1, out-bidding our leave
+   * so peers emit `join`, and the tickers re-armed as at start. A no-op unless we started and left.
+   * @throws {RangeError} if our incarnation is already 2³² − 1 (it never wraps). Nothing changes.
+   */
+  rejoin(now: number, fx: Effects): void {
+    const self = this.p.self;
+    if (!self.started || !self.leaving) return;
+    if (self.incarnation >= U32_MAX) throw new RangeError('incarnation exhausted (2^32-1): cannot rejoin');
+    self.markRejoined();
+    this.enter(now, fx, self.incarnation + 1);
+  }
+
+  /** Announces us alive at `incarnation` and arms the probe, gossip and push/pull tickers (fresh chains), each staggered. */
+  private enter(now: number, fx: Effects, incarnation: number): void {
     const { self, config: cfg, random } = this.p;
-    if (self.started || self.leaving) return;
-    self.markStarted();
-    // Our entry's meta is `config.meta`, or what `setMetadata` kept before the start.
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation: 1, node: cfg.name, addr: cfg.advertiseAddr, port: cfg.advertisePort, meta: self.entry.meta, vsn: cfg.vsn }, true);
+    const e = self.entry;
+    // Our entry's meta is `config.meta`, or what `setMetadata` kept meanwhile.
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation, node: cfg.name, addr: e.addr, port: e.port, meta: e.meta, vsn: cfg.vsn }, true);
     self.adopt(this.p.table.get(cfg.name));
     this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
     this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));
@@ -140,7 +159,7 @@ export class Core {
       case 'dead':
         return this.p.membership.dead(now, fx, msg);
       case 'user':
-        fx.emit({ type: 'message', from, payload: msg.payload });
+        fx.emit({ type: 'message', from: this.p.table.senderAt(from, this.p.config.name), address: from, payload: msg.payload });
         return;
       default:
         drop(fx, 'unexpected-type', { from, type: (msg as { type: string }).type }, 'unexpected message type in a packet');
@@ -203,7 +222,7 @@ export class Core {
         case 'ping':
           return this.p.responder.handleStreamPing(fx, from, request);
         case 'user':
-          fx.emit({ type: 'message', from, payload: request.payload });
+          fx.emit({ type: 'message', from: this.p.table.senderAt(from, this.p.config.name), address: from, payload: request.payload });
           return undefined;
         default:
           drop(fx, 'unexpected-type', { from, type: request.type }, 'unexpected stream message');
@@ -387,7 +406,7 @@ export class Core {
     return this.p.self.incarnation;
   }
 
-  /** True after {@link leave}. */
+  /** True after {@link leave}, until {@link rejoin}. */
   get isLeaving(): boolean {
     return this.p.self.leaving;
   }

@@ -19,7 +19,8 @@ export type CoreEvent =
   | { readonly type: 'leave'; readonly member: MemberSnapshot }
   | ({ readonly type: 'self:refute' } & RefuteEvent)
   | { readonly type: 'self:health'; readonly score: number; readonly previous: number }
-  | { readonly type: 'message'; readonly from: string; readonly payload: Uint8Array }
+  /** A user message: `address` is the datagram's or stream's source, `from` the member it names (see `MemberTable.senderAt`). */
+  | { readonly type: 'message'; readonly from: string | undefined; readonly address: string; readonly payload: Uint8Array }
   /**
    * A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was
    * replaced), or there was nothing to wait for (transmits 0). `id` is the completion id the caller passed.

@@ -158,6 +158,29 @@ export class MemberTable {
   }
 
   /**
+   * Who sent a user message from `address` (`host:port`): the member advertised at exactly that
+   * address (a live one first), else the one alive or suspect member other than `selfName` whose
+   * host it is (a stream arrives from an ephemeral port), else `undefined` — no match, or several
+   * members on that host. O(n), so for user messages only, never per protocol packet.
+   */
+  senderAt(address: string, selfName: string): string | undefined {
+    const hostPrefix = address.slice(0, address.lastIndexOf(':') + 1);
+    let exact: MemberEntry | undefined;
+    let onHost: MemberEntry | undefined;
+    let onHostCount = 0;
+    for (const e of this.list) {
+      const up = e.state === 'alive' || e.state === 'suspect';
+      if (e.address === address) {
+        if (exact === undefined || up) exact = e;
+      } else if (up && e.name !== selfName && hostPrefix.length > 0 && e.address.startsWith(hostPrefix)) {
+        onHost = e;
+        onHostCount++;
+      }
+    }
+    return exact?.name ?? (onHostCount === 1 ? onHost?.name : undefined);
+  }
+
+  /**
    * Up to `k` distinct random entries for which `exclude` is false (memberlist `kRandomNodes`).
    * Small tables are searched exhaustively (a partial shuffle over the candidates, as memberlist
    * v0.6 does for small clusters); large ones by rejection sampling bounded at 3n tries, O(k)

@@ -85,6 +85,11 @@ export class SelfState {
     this.isLeaving = true;
   }
 
+  /** We are back after a leave (`Core.rejoin`): alives about us count again, and accusations are refuted. */
+  markRejoined(): void {
+    this.isLeaving = false;
+  }
+
   /** Outside the cluster (not started, or left): keeps `meta` for our entry, announcing nothing. */
   rememberMeta(meta: Uint8Array): void {
     this.current.meta = meta;

@@ -55,10 +55,14 @@ export class Membership {
 
   /** True if any member other than us is alive or suspect (memberlist `anyAlive`). */
   anyPeerUp(): boolean {
+    return this.peersUp() > 0;
+  }
+
+  /** Members other than us that are alive or suspect. */
+  private peersUp(): number {
     const { members, self } = this.d;
     const state = self.entry.state;
-    const others = members.count('alive') + members.count('suspect') - (state === 'alive' || state === 'suspect' ? 1 : 0);
-    return others > 0;
+    return members.count('alive') + members.count('suspect') - (state === 'alive' || state === 'suspect' ? 1 : 0);
   }
 
   /** True when `timer` belongs to a suspicion that ended or was re-armed. */
@@ -202,8 +206,9 @@ export class Membership {
     entry.incarnation = s.incarnation;
     members.setState(entry, 'suspect', now);
     // n counts ourselves and the suspect; k = suspicionMult − 2 so the nominal timeout is reached two
-    // probe intervals early when everyone confirms (memberlist's comment).
-    const t = suspicionTimeouts(members.size, cfg);
+    // probe intervals early when everyone confirms (memberlist's comment). Only live peers other
+    // than the suspect can confirm: memberlist also counts dead and left ones (docs/design-notes.md).
+    const t = suspicionTimeouts(members.size, cfg, this.peersUp() - 1);
     const suspicion = new Suspicion(s.from, t.k, t.minMs, t.maxMs, now, this.d.tokens.next());
     this.suspicions.set(s.node, suspicion);
     scheduleSuspicion(now, fx, entry, suspicion, suspicion.initialTimeoutMs);

@@ -25,8 +25,12 @@ export interface SuspicionOptions {
 }
 
 /**
- * memberlist `suspicionTimeout` plus the `k` rule of `suspectNode`, exactly:
- * - `k = suspicionMult − 2`, and `k = 0` when `n − 2 < k` (n minus ourselves and the suspect);
+ * memberlist `suspicionTimeout` plus the `k` rule of `suspectNode`, with one departure:
+ * - `k = suspicionMult − 2`, and `k = 0` when `canConfirm < k`. memberlist takes `n − 2` (n minus
+ *   ourselves and the suspect) for `canConfirm`, counting dead and left members, which cannot
+ *   confirm, so the timeout never decays from its maximum; the core passes the live members
+ *   other than us and the suspect (docs/design-notes.md, "Suspicion expects confirmations only
+ *   from live members");
  * - `min = suspicionMult × max(1, log10(max(1, n))) × probeIntervalMs`. Go truncates
  *   `nodeScale × 1000` to an integer before multiplying (`time.Duration(nodeScale*1000)`), and so
  *   do we; the result is rounded to whole ms (Go keeps ns; the difference is < 1 ms).
@@ -35,10 +39,11 @@ export interface SuspicionOptions {
  *
  * Examples: LAN (mult 4, interval 1 s) with n ≤ 3 → k = 0, min 4000; n = 100 → min 8000, max 48000, k = 2.
  * @param n estimated cluster size: every table entry including self, suspects, unreaped dead and left.
+ * @param canConfirm members that could confirm the suspicion; default `n − 2`, memberlist's figure.
  */
-export function suspicionTimeouts(n: number, opts: SuspicionOptions): SuspicionTimeouts {
+export function suspicionTimeouts(n: number, opts: SuspicionOptions, canConfirm = n - 2): SuspicionTimeouts {
   let k = opts.suspicionMult - 2;
-  if (n - 2 < k) k = 0;
+  if (canConfirm < k) k = 0;
   const nodeScale = Math.max(1, Math.log10(Math.max(1, n)));
   const scaled = Math.trunc(nodeScale * 1000);
   const minMs = Math.round((opts.suspicionMult * scaled * opts.probeIntervalMs) / 1000);

@@ -54,7 +54,7 @@ export interface DriverConfig {
   readonly stallDetection?: boolean;
 }
 
-/** The packet security a node's options ask for: keyring, label, incoming verification. */
+/** The packet security a node's options ask for on receipt: keyring, label, incoming verification. */
 export function packetSecurity(o: ResolvedOptions): PacketSecurity {
   const keyring = o.secretKeys.length > 0 ? new Keyring(o.secretKeys) : undefined;
   const label = o.label === undefined ? undefined : new TextEncoder().encode(o.label);
@@ -112,9 +112,13 @@ export class Driver {
     const o = config.options;
     this.security = packetSecurity(o);
     this.messages = new MessageMetrics(config.metrics);
+    // `encryptOutgoing: false` (memberlist `GossipVerifyOutgoing`): seal without the keyring, which
+    // still decrypts what arrives.
+    const { keyring: _keyring, ...plaintext } = this.security;
+    const outgoing = o.encryptOutgoing ? this.security : plaintext;
     this.seal = [
-      { compress: o.compression, crc: false, ...this.security },
-      { compress: o.compression, crc: true, ...this.security },
+      { compress: o.compression, crc: false, ...outgoing },
+      { compress: o.compression, crc: true, ...outgoing },
     ];
     this.streams = new StreamService({
       transport: config.transport,
@@ -123,6 +127,7 @@ export class Driver {
       metrics: config.metrics,
       messages: this.messages,
       security: this.security,
+      encryptOutgoing: o.encryptOutgoing,
       compress: o.compression,
       limits: o,
       tcpTimeoutMs: o.tcpTimeoutMs,

@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { formatHostPort, ipToBytes, parseHostPort } from '../address.js';
 import type { Core } from '../core/core.js';
-import { AbortError, JoinError, TransportError, type SeedFailure } from '../errors.js';
+import { AbortError, InvalidArgumentError, JoinError, TransportError, type SeedFailure } from '../errors.js';
 import type { Logger } from '../observability.js';
 import type { Driver } from './driver.js';
 
@@ -25,12 +25,16 @@ export interface JoinContext {
   readonly defaultPort: number;
   /** Deadline of each seed's exchange, ms. */
   readonly timeoutMs: number;
+  /** Whether a resolved seed address is this node's own (a seed only if some other seed answers). */
+  readonly isSelf: (address: string) => boolean;
 }
 
 /**
  * memberlist's `Join`: a push/pull with every seed at once; resolves when all have answered or
  * failed. Rejects with `JoinError` (one failure per seed) only if no seed answered, and with
- * `AbortError` when `signal` aborts.
+ * `AbortError` when `signal` aborts. A seed that is this node's own address is a failure, never
+ * dialled: memberlist counts the push/pull with itself as a successful join of a cluster of one,
+ * which hid mistyped seed lists.
  */
 export async function joinSeeds(ctx: JoinContext, seeds: readonly string[], signal: AbortSignal): Promise<JoinOutcome> {
   const outcomes = await Promise.all(seeds.map((seed) => joinOne(ctx, seed, signal)));
@@ -47,6 +51,10 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
     const addresses = await resolveSeed(seed, ctx.defaultPort);
     let lastError: Error = new Error('no address');
     for (const address of addresses) {
+      if (ctx.isSelf(address)) {
+        lastError = new InvalidArgumentError('join', 'seeds', `${address} is this node's own address; give the address of another member`);
+        continue;
+      }
       try {
         const reply = await driver.exchange(address, core.localState(true), ctx.timeoutMs, signal);
         if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
@@ -61,7 +69,8 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
     throw lastError;
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    ctx.logger.warn({ seed, err }, 'could not contact seed');
+    // Not a warning: the failure reaches the host in the result, or in the JoinError.
+    ctx.logger.info({ seed, err }, 'could not contact seed');
     return { seed, error: err };
   }
 }

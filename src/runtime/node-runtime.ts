@@ -4,15 +4,18 @@
  * @module
  */
 import type { Core } from '../core/core.js';
+import type { InterfaceLookup } from './advertise.js';
 import type { Clock } from './clock.js';
 import type { Driver } from './driver.js';
 
-/** Runtime pieces a host app never sets: the simulator's virtual clock, and the stall rule switch. */
+/** Runtime pieces a host app never sets: the simulator's virtual clock, the stall rule switch, the interface lookup. */
 export interface NodeRuntime {
   /** Time and timers (default: the system clock). */
   readonly clock?: Clock;
   /** Apply the event-loop stall rule (default true; off for plain-SWIM comparison runs). */
   readonly stallDetection?: boolean;
+  /** The host's network interfaces, for the advertise address (default `os.networkInterfaces`; tests inject one). */
+  readonly interfaces?: InterfaceLookup;
 }
 
 /** A started node's driver and core. */

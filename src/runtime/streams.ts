@@ -37,6 +37,8 @@ export interface StreamServiceConfig {
   /** Per-type message counters (shared with the driver's datagram path). */
   readonly messages: MessageMetrics;
   readonly security: PacketSecurity;
+  /** Encrypt what we write when `security` has a keyring (memberlist `GossipVerifyOutgoing`). Default true. */
+  readonly encryptOutgoing?: boolean;
   readonly compress: boolean;
   readonly limits: WireLimits;
   /** Deadline of one inbound conversation, ms (`tcpTimeoutMs`). */
@@ -78,7 +80,7 @@ export class StreamService {
     const s = this.config.security;
     return encodeStreamMessage(message, {
       compress: this.config.compress,
-      ...(s.keyring ? { keyring: s.keyring } : {}),
+      ...(s.keyring && this.config.encryptOutgoing !== false ? { keyring: s.keyring } : {}),
       ...(s.label ? { label: s.label } : {}),
       encryptionVersion: s.encryptionVersion ?? 1,
       labelPreamble,

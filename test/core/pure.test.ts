@@ -34,6 +34,14 @@ describe('suspicionTimeouts (reference §5, values checked against Go)', () => {
       expect(new Suspicion('a', t.k, t.minMs, t.maxMs, 0, 1).initialTimeoutMs).toBe(4000);
     }
   });
+
+  it('expects no confirmations when fewer members can confirm than k, whatever n counts', () => {
+    // n = 10 with 8 of them dead or left: memberlist's n − 2 = 8 would give k = 2.
+    expect(suspicionTimeouts(10, lan(), 1)).toEqual({ minMs: 4000, maxMs: 24000, k: 0 });
+    expect(suspicionTimeouts(10, lan(), 2)).toEqual({ minMs: 4000, maxMs: 24000, k: 2 });
+    expect(suspicionTimeouts(3, local(), 0).k).toBe(0);
+    expect(suspicionTimeouts(3, local()).k).toBe(1);
+  });
 });
 
 describe('remainingSuspicionMs (Lifeguard decay, values from Go)', () => {

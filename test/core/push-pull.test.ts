@@ -130,7 +130,7 @@ describe('streams', () => {
     expect(a.step((c, fx) => c.handleStream(0, 'x:1', { type: 'ping', seqNo: 4, node: 'A' }, fx))).toEqual({ type: 'ack', seqNo: 4, payload: null });
     expect(a.step((c, fx) => c.handleStream(0, 'x:1', { type: 'ping', seqNo: 4, node: 'B' }, fx))).toBeUndefined();
     expect(a.step((c, fx) => c.handleStream(0, 'x:1', { type: 'user', payload: Uint8Array.of(1) }, fx))).toBeUndefined();
-    expect(a.eventsOf('message')).toEqual([{ type: 'message', from: 'x:1', payload: Uint8Array.of(1) }]);
+    expect(a.eventsOf('message')).toEqual([{ type: 'message', from: undefined, address: 'x:1', payload: Uint8Array.of(1) }]);
     expect(a.step((c, fx) => c.handleStream(0, 'x:1', { type: 'ack', seqNo: 1, payload: null }, fx))).toBeUndefined();
   });
 });
@@ -206,7 +206,7 @@ describe('user broadcasts', () => {
     expect(s?.messages.map((m) => m.type)).toEqual(['alive', 'alive', 'user']);
     const b = nodeWithPeers('B', 2, [['A', 1]]);
     b.receive(20, addr(1), ...s!.messages);
-    expect(b.eventsOf('message')).toEqual([{ type: 'message', from: addr(1), payload: Uint8Array.of(1, 2, 3) }]);
+    expect(b.eventsOf('message')).toEqual([{ type: 'message', from: 'A', address: addr(1), payload: Uint8Array.of(1, 2, 3) }]);
   });
 
   it('splits a packet of many small messages into compounds of at most 127 parts (Go misreads 128+)', () => {

@@ -40,7 +40,7 @@ describe('a real-socket cluster on 127.0.0.1', () => {
     const rest = nodes.slice(0, 4);
     await waitUntil(() => rest.every((t) => count(t, 'fail', victimName) >= 1), 20_000, 'every node to see the failure');
     // Let gossip about the death settle: every survivor must agree the victim is dead.
-    await waitUntil(() => rest.every((t) => t.node.members().find((m) => m.name === victimName)?.state === 'dead'), 5000, 'agreement on dead');
+    await waitUntil(() => rest.every((t) => t.node.members({ state: 'all' }).find((m) => m.name === victimName)?.state === 'dead'), 5000, 'agreement on dead');
     for (const t of rest) {
       expect(count(t, 'fail', victimName)).toBe(1);
       expect(count(t, 'leave', victimName)).toBe(0);
@@ -55,11 +55,12 @@ describe('a real-socket cluster on 127.0.0.1', () => {
     await leaver.node.shutdown();
     const rest = nodes.filter((t) => t !== leaver);
     await waitUntil(() => rest.every((t) => count(t, 'leave', name) === 1), 10_000, 'every node to see the leave', () =>
-      rest.map((t) => ({ node: t.node.options.name, events: t.events.filter((e) => e.name === name).map((e) => e.event), state: t.node.members().find((m) => m.name === name)?.state })),
+      rest.map((t) => ({ node: t.node.options.name, events: t.events.filter((e) => e.name === name).map((e) => e.event), state: t.node.members({ state: 'all' }).find((m) => m.name === name)?.state })),
     );
     for (const t of rest) {
       expect(count(t, 'fail', name)).toBe(0);
-      expect(t.node.members().find((m) => m.name === name)?.state).toBe('left');
+      expect(t.node.members({ state: 'all' }).find((m) => m.name === name)?.state).toBe('left');
+      expect(t.node.members().map((m) => m.name)).not.toContain(name);
     }
   });
 

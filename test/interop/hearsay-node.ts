@@ -145,7 +145,7 @@ export function waitForEvent<K extends EventName>(
       reject(
         new Error(
           `hearsay ${h.name}: timed out after ${timeoutMs} ms waiting for "${type}"\n` +
-            `members: ${describeMembers(h.node.members())}\n` +
+            `members: ${describeMembers(h.node.members({ state: 'all' }))}\n` +
             `drops: ${h.metrics.dump('hearsay_packets_dropped_total') || 'none'}\n${hearsayTail(h)}`,
         ),
       );

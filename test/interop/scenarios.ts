@@ -34,7 +34,7 @@ export async function firstDeparture(h: HearsayHandle, name: string, from: numbe
         .find((e) => (e.type === 'leave' || e.type === 'fail') && (e.payload as { member: MemberSnapshot }).member.name === name),
     timeoutMs,
     () =>
-      `hearsay ${h.name} never emitted leave/fail for ${name}; members: ${describeMembers(h.node.members())}; ` +
+      `hearsay ${h.name} never emitted leave/fail for ${name}; members: ${describeMembers(h.node.members({ state: 'all' }))}; ` +
       `drops: ${h.metrics.dump('hearsay_packets_dropped_total') || 'none'}\n${hearsayTail(h)}`,
   );
 }
@@ -195,7 +195,7 @@ export async function checkFailBothWays(c: MixedCluster, victimG: GoPeer | undef
 /** `name` is in nobody's member list and no node ever emitted an event about it. */
 export async function expectNeverSeen(c: MixedCluster, name: string): Promise<void> {
   for (const h of runningHearsay(c)) {
-    expect(h.node.members().map((m) => m.name), `${h.name}'s members`).not.toContain(name);
+    expect(h.node.members({ state: 'all' }).map((m) => m.name), `${h.name}'s members`).not.toContain(name);
     expect(h.events.filter((e) => (e.payload as { member?: MemberSnapshot }).member?.name === name).map(describeEvent), `${h.name}'s events about ${name}`).toEqual([]);
   }
   for (const g of runningGo(c)) {

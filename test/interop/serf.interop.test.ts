@@ -80,7 +80,7 @@ describe.skipIf(!ok)('hearsay ↔ serf agents on loopback', () => {
           return ['serf-1', 'serf-2', 'hs-a', 'hs-b'].every((n) => ms.some((m) => m.name === n && m.state === 'alive'));
         },
         STEP_MS,
-        () => `${h.name} members: ${describeMembers(h.node.members())}`,
+        () => `${h.name} members: ${describeMembers(h.node.members({ state: 'all' }))}`,
       );
       const ms = h.node.members();
       for (const [agent, idx] of [[s1, '1'], [s2, '2']] as const) {
@@ -112,7 +112,7 @@ describe.skipIf(!ok)('hearsay ↔ serf agents on loopback', () => {
       expect((e.payload as { member: { state: string } }).member.state).toBe('left');
     }
     await waitUntil(() => !s2.running, 15_000, () => `serf-2 still running after serf leave:\n${s2.tail()}`);
-    for (const h of [a, b]) expect(h.node.members().find((m) => m.name === 'serf-2')?.state, `${h.name}'s view of serf-2`).toBe('left');
+    for (const h of [a, b]) expect(h.node.members({ state: 'all' }).find((m) => m.name === 'serf-2')?.state, `${h.name}'s view of serf-2`).toBe('left');
     // serf-1 itself shows serf-2 as `left` only if it got serf's leave *intent* (a serf-level
     // broadcast); otherwise the bare memberlist leave reads as `failed` there. The intent is sent
     // twice, to random targets; hearsay (like any non-serf memberlist node) does not relay serf
@@ -130,7 +130,7 @@ describe.skipIf(!ok)('hearsay ↔ serf agents on loopback', () => {
     await waitUntil(
       () => [a, b].every((h) => h.node.members().some((m) => m.name === 'serf-3' && m.state === 'alive')),
       STEP_MS,
-      () => `hearsay views: ${[a, b].map((h) => `${h.name}: ${describeMembers(h.node.members())}`).join(' | ')}`,
+      () => `hearsay views: ${[a, b].map((h) => `${h.name}: ${describeMembers(h.node.members({ state: 'all' }))}`).join(' | ')}`,
     );
     await b.node.shutdown();
     for (const agent of [s1, s3]) {

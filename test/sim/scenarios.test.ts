@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { local } from '../../src/options.js';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
+import { Simulator } from '../../src/testing/simulator.js';
 import { allSee, convergedCluster, eventsAbout, sealedVariants } from './helpers.js';
 
 const SEEDS = testSeeds([1, 2]);
@@ -56,6 +58,47 @@ describe.each(VARIANTS)('N = 100 on virtual time (seed $seed, $variant)', ({ see
       for (const name of sim.runningNames()) {
         if (name !== 'n3') expect(sim.node(name).members().find((m) => m.name === 'n3')?.tags).toEqual({ role: 'db' });
       }
+    });
+  });
+});
+
+describe.each(SEEDS)('small clusters on virtual time (seed %i)', (seed) => {
+  it('declares a crash at the minimum suspicion timeout once the only other peer has left', async () => {
+    await withSeed(seed, async () => {
+      // memberlist's DefaultLocalConfig: suspicionMult 3 → k = 1; min = 3 s at n = 3, max = 18 s.
+      const sim = await convergedCluster(3, { seed, protocol: local() });
+      sim.leave('n2');
+      expect(await sim.runUntil(() => eventsAbout(sim, 'leave', 'n2').length === 2, 10_000)).toBe(true);
+      sim.crash('n2');
+      const crashedAt = sim.now;
+      sim.crash('n1');
+      // n0 probes its one peer every second (stretched by its local health while probes fail):
+      // suspicion within a few seconds, then the 3 s minimum. Counting the left n2 as a possible
+      // confirmer (memberlist) starts the suspicion at its 18 s maximum instead.
+      expect(await sim.runUntil(() => eventsAbout(sim, 'fail', 'n1').length === 1, 30_000)).toBe(true);
+      expect(eventsAbout(sim, 'fail', 'n1')[0]!.time - crashedAt).toBeLessThanOrEqual(8000);
+    });
+  });
+
+  it('logs one failed probe at info, and warns only when health reaches its ceiling', async () => {
+    await withSeed(seed, async () => {
+      const logs: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+      const at = (level: string) => (fields: Record<string, unknown>, msg: string): void => void logs.push({ level, msg, fields });
+      const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+      const sim = new Simulator({ seed, protocol: { awarenessMaxMultiplier: 4 } });
+      await sim.addNode('n0', { options: { logger } });
+      await sim.addNode('n1');
+      sim.join('n1', 'n0');
+      expect(await sim.runUntil(() => allSee(sim, 2), 10_000)).toBe(true);
+      // A missed probe or two: n1's event loop stalls past at least one whole probe round of n0's.
+      sim.pause('n1', 2500);
+      await sim.runFor(5000);
+      expect(logs.filter((l) => l.level === 'warn')).toEqual([]);
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'info', msg: 'local health degraded', fields: { score: 1, ceiling: 3 } }));
+      // A crash: n0's probes fail until the suspicion times out, and its health reaches the ceiling.
+      sim.crash('n1');
+      expect(await sim.runUntil(() => sim.node('n0').healthScore === 3, 30_000)).toBe(true);
+      expect(logs.filter((l) => l.level === 'warn')).toEqual([expect.objectContaining({ msg: expect.stringContaining('ceiling'), fields: { score: 3, ceiling: 3 } })]);
     });
   });
 });

@@ -12,6 +12,7 @@ describe('public API surface', () => {
         "ErrorCode",
         "Hearsay",
         "HearsayError",
+        "InvalidArgumentError",
         "InvalidOptionsError",
         "JoinError",
         "Keyring",
@@ -40,11 +41,16 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['fail']>[0]['member']['state']>().toEqualTypeOf<'alive' | 'suspect' | 'dead' | 'left'>();
     expectTypeOf<HearsayOptions['name']>().toEqualTypeOf<string>();
     expectTypeOf<api.Hearsay['members']>().returns.toEqualTypeOf<readonly MemberSnapshot[]>();
+    expectTypeOf<Parameters<api.Hearsay['members']>[0]>().toEqualTypeOf<api.MembersFilter | undefined>();
+    expectTypeOf<Parameters<HearsayEvents['message']>[0]>().toEqualTypeOf<api.MessageEvent>();
+    expectTypeOf<api.MessageEvent['from']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<HearsayOptions['encryptOutgoing']>().toEqualTypeOf<boolean | undefined>();
   });
 
   it('gives every error a stable code and a name', () => {
     const errors = [
       new api.InvalidOptionsError('x', 'rule'),
+      new api.InvalidArgumentError('send', 'payload', 'rule'),
       new api.StateError('s'),
       new api.JoinError([]),
       new api.TimeoutError('t'),

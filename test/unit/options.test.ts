@@ -53,6 +53,11 @@ describe('resolveOptions', () => {
     ['empty label', { name: 'a', label: '' }, 'label'],
     ['compound parts over 255', { name: 'a', maxCompoundParts: 256 }, 'maxCompoundParts'],
     ['non-boolean compression', { name: 'a', compression: 'yes' }, 'compression'],
+    ['non-boolean encryptOutgoing', { name: 'a', encryptOutgoing: 1 }, 'encryptOutgoing'],
+    ['plaintext out but plaintext refused', { name: 'a', secretKeys: [new Uint8Array(16)], encryptOutgoing: false }, 'encryptOutgoing'],
+    ['an unknown key', { name: 'a', probeInterval: 5 }, 'probeInterval'],
+    ['a miscased key', { name: 'a', probeIntervalMS: 5 }, 'probeIntervalMS'],
+    ["start()'s signal", { name: 'a', signal: new AbortController().signal }, 'signal'],
   ];
   it.each(bad)('rejects %s naming the field', (_what, options, field) => {
     let caught: unknown;
@@ -65,6 +70,23 @@ describe('resolveOptions', () => {
     expect((caught as InvalidOptionsError).code).toBe(ErrorCode.invalidOptions);
     expect((caught as InvalidOptionsError).field).toBe(field);
     expect((caught as Error).message).toContain(field);
+  });
+
+  it.each([
+    ['probeInterval', 'probeIntervalMs'],
+    ['probeIntervalMS', 'probeIntervalMs'],
+    ['secretKey', 'secretKeys'],
+    ['allowPlaintext', 'allowUnencrypted'],
+    ['gossip_nodes', 'gossipNodes'],
+  ])('names the closest known option for the unknown key %s', (key, closest) => {
+    expect(() => resolveOptions({ name: 'a', [key]: 1 } as never)).toThrow(`did you mean "${closest}"?`);
+  });
+
+  it('encrypts outgoing by default, and allows plaintext out only while plaintext is accepted', () => {
+    const keys = [new Uint8Array(16)];
+    expect(resolveOptions({ name: 'a' }).encryptOutgoing).toBe(true);
+    expect(resolveOptions({ name: 'a', secretKeys: keys }).encryptOutgoing).toBe(true);
+    expect(resolveOptions({ name: 'a', secretKeys: keys, encryptOutgoing: false, allowUnencrypted: true }).encryptOutgoing).toBe(false);
   });
 
   it('accepts 16, 24 and 32-byte keys and an IPv6 bind', () => {
