@@ -11,7 +11,8 @@ export {
   type MemoryNetworkStats,
   type Scheduler,
 } from './memory-network.js';
-export { Simulator, type SimulatorOptions, type SimLogEntry, type SimNodeInfo } from './simulator.js';
+export { Simulator, type SimulatorOptions, type SimLogEntry, type SimNodeInfo, type SimEvent } from './simulator.js';
+export type { SimInputKind } from './sim-transport.js';
 export { SimNetwork, type LinkFaults, type TrafficCounters } from './sim-network.js';
 export { testSeeds, withSeed } from './seeds.js';
 export { waitUntil, type WaitOptions, type NotYet } from './wait.js';

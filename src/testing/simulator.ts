@@ -170,7 +170,7 @@ export class Simulator {
   /**
    * Fast bootstrap: puts the named nodes (default: every running node) straight into the state a
    * cluster of them settles into after a join storm, without simulating the storm (see
-   * {@link convergeNodes}). The `join` events go neither to `log` nor to listeners. Virtual time
+   * `convergeNodes` in sim-bootstrap.ts). The `join` events go neither to `log` nor to listeners. Virtual time
    * does not advance.
    */
   bootstrapConverged(names: readonly string[] = this.runningNames()): void {

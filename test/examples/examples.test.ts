@@ -60,7 +60,7 @@ describe('examples', () => {
   it('pino-logging: hearsay logs through pino, with the node name bound by a child logger', async () => {
     const out = await ok('pino-logging.ts');
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; node?: string; seed?: string });
-    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'could not contact seed', node: 'b', seed: '127.0.0.1:1' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'could not contact seed', node: 'b', seed: '127.0.0.1:1' }));
     expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'joined' }));
   });
 
