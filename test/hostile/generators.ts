@@ -104,10 +104,23 @@ export interface HarmContext {
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
+ * True if an alive must be refused before it can add a member, as memberlist's `aliveNode`
+ * refuses it: an empty name, protocol versions that cannot be (`PMin` or `PMax` 0, `PMin` >
+ * `PMax`), or an `Addr` that is not an IPv4 or IPv6 address. If a node admitted one anyway, its
+ * member table would show it.
+ */
+function refusedAlive(m: Extract<PacketMessage, { type: 'alive' }>): boolean {
+  const [pmin, pmax] = [m.vsn[0] ?? 0, m.vsn[1] ?? 0];
+  const badVsn = m.vsn.length >= 3 && (pmin === 0 || pmax === 0 || pmin > pmax);
+  return m.node === '' || badVsn || (m.addr.length !== 4 && m.addr.length !== 16);
+}
+
+/**
  * True if the decoded messages cannot disturb anything but the node's drop counters and the
  * attacker's own socket:
- * - no alive for an unknown name (the node would admit a phantom), and an alive about a real
- *   member only at incarnation 0 (every member starts at 1, so it is stale);
+ * - no alive for an unknown name (the node would admit a phantom) unless it must be refused
+ *   outright (see {@link refusedAlive}), and an alive about a real member only at incarnation 0
+ *   (every member starts at 1, so it is stale);
  * - no suspect or dead about a real member unless at incarnation 0 (stale);
  * - pings reply only to the sender or the attacker's address; an indirect ping only probes the
  *   attacker (and without an attacker address, never).
@@ -120,7 +133,7 @@ export function harmless(messages: readonly PacketMessage[], ctx: HarmContext): 
   return messages.every((m) => {
     switch (m.type) {
       case 'alive':
-        return real.has(m.node) && m.incarnation === 0;
+        return real.has(m.node) ? m.incarnation === 0 : refusedAlive(m);
       case 'indirect-ping':
         return isAttacker(m.target, m.port) && (m.sourceAddr === undefined || isAttacker(m.sourceAddr, m.sourcePort));
       case 'ping':
