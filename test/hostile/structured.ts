@@ -269,7 +269,10 @@ export function planBytes(plan: StreamPlan): Uint8Array {
   return plan.delivery.mode === 'stall' ? plan.bytes.subarray(0, plan.delivery.cut) : plan.bytes;
 }
 
-/** Joins a label preamble and a body (for crafted stream requests aimed at a labelled node). */
+/**
+ * `body` behind the label header `F4 len label` (the same bytes start a labelled datagram and a
+ * labelled stream), so hand-made inputs also reach a labelled node's decoders. No label: `body`.
+ */
 export function withLabelPreamble(label: Uint8Array | undefined, body: Uint8Array): Uint8Array {
   return label === undefined ? body : concat([0xf4, label.length], label, body);
 }
