@@ -75,6 +75,8 @@ export const METRIC = {
   loopStalls: 'hearsay.runtime.stalls',
   /** Counter: probe cycles abandoned because a tick found them still open past their deadline (a lost `probe-end` timer). */
   probeAbandoned: 'hearsay.probe.abandoned',
+  /** Counter: isolations this node came back from (every probe unanswered, then an answer; `self:isolated`). No memberlist equivalent. */
+  isolations: 'hearsay.self.isolations',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

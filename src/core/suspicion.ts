@@ -77,6 +77,17 @@ export class Suspicion {
   /** Peers whose word already counted (the accuser plus at most `k` confirmers). */
   private readonly seen = new Set<string>();
   private confirmed = 0;
+  /**
+   * The evidence may be our own isolation's, not the member's failure: raised by a probe nobody
+   * answered (not even the relays), while we were cut off, or by an accuser we hold dead or that
+   * only just came back. An unverified suspicion never turns into a death at its timeout; our own
+   * probe decides it (see `Membership.onSuspicionTimeout`).
+   */
+  unverified = false;
+  /** Its timeout has passed while unverified: it waits for a probe of ours to decide it. */
+  held = false;
+  /** The suspect has been sent this suspicion directly (after we were cut off or accused ourselves). */
+  told = false;
 
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.
