@@ -61,6 +61,21 @@ export interface HealthEvent {
   readonly score: number;
   readonly previous: number;
 }
+/**
+ * `self:isolated`: this node was cut off and is back. For a while every probe it sent went
+ * unanswered, by the target and by every relay, and nothing else answered it either; emitted
+ * once anything answers again. Meanwhile its own suspicions were held, not turned into `fail`
+ * events, and are now re-checked. Times are the node clock's monotonic ms (`performance.now()`
+ * on a real node, virtual time in the simulator).
+ */
+export interface IsolatedEvent {
+  /** When the first unanswered probe of the episode was sent, ms. */
+  readonly startedAt: number;
+  /** When something answered again, ms. */
+  readonly endedAt: number;
+  /** `endedAt − startedAt`, ms. */
+  readonly durationMs: number;
+}
 /** `message`: a user payload gossiped or sent by a peer. */
 export interface MessageEvent {
   readonly payload: Uint8Array;
@@ -101,4 +116,5 @@ export interface HearsayEvents {
   message: (event: MessageEvent) => void;
   'self:refute': (event: RefuteEvent) => void;
   'self:health': (event: HealthEvent) => void;
+  'self:isolated': (event: IsolatedEvent) => void;
 }

@@ -376,6 +376,9 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       case 'self:refute':
         this.logger.warn({ incarnation: event.incarnation, accuser: event.accuser }, 'refuted a suspicion of this node');
         return this.deliver('self:refute', { incarnation: event.incarnation, accuser: event.accuser, accusation: event.accusation });
+      case 'self:isolated':
+        this.logger.info({ durationMs: event.durationMs }, 'cut off from the cluster and back: held suspicions are re-checked, not declared failed');
+        return this.deliver('self:isolated', { startedAt: event.startedAt, endedAt: event.endedAt, durationMs: event.durationMs });
     }
   }
 

@@ -8,6 +8,7 @@ export type { JoinResult, NodeStatus, SignalOptions } from './hearsay.js';
 export type {
   HearsayEvents,
   HealthEvent,
+  IsolatedEvent,
   JoinEvent,
   MemberEvent,
   MemberSnapshot,

@@ -108,6 +108,8 @@ export const METRIC = {
   pushPullLocalBytes: 'hearsay_push_pull_local_state_bytes',
   /** Histogram: size of a remote state received in a push/pull, in bytes. */
   pushPullRemoteBytes: 'hearsay_push_pull_remote_state_bytes',
+  /** Counter: isolations this node came back from (every probe unanswered, then an answer; `self:isolated`). No memberlist equivalent. */
+  isolations: 'hearsay_isolations_total',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

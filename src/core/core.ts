@@ -49,11 +49,9 @@ export class Core {
    * Starts the protocol: we become alive at incarnation 1 (memberlist `setAlive`, which also
    * queues our alive for gossip) and the probe, gossip and push/pull tickers are armed, each after
    * a random stagger within its interval so restarted clusters do not tick in lockstep. The first
-   * push/pull comes after stagger + interval scaled by the size *now* (1 before a join), so
-   * earlier than Go's, which scales by the size after its stagger: deliberately. That early
-   * round is what repairs a join whose reply timed out on a starved seed (the seed merged the
-   * joiner, the joiner learned nobody); with Go's schedule, 5 of 200 such nodes were still
-   * incomplete after 75 s in `npm run bench:vs-memberlist`. Idempotent; a no-op after `leave()`.
+   * push/pull is earlier than Go's on purpose: stagger + interval scaled by the size *now* (1
+   * before a join). That round repairs joins whose reply timed out on a starved seed (see
+   * docs/architecture.md). Idempotent; a no-op after `leave()`.
    */
   start(now: number, fx: Effects): void {
     if (this.p.self.started || this.p.self.leaving) return;
@@ -103,6 +101,7 @@ export class Core {
     }
     for (const msg of messages) {
       try {
+        if (msg.type === 'ack' || msg.type === 'nack') this.p.isolation.heard(now, fx); // an answer: we are not cut off
         this.dispatch(now, from, msg, fx);
       } catch (error) {
         drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
@@ -112,10 +111,9 @@ export class Core {
   }
 
   /**
-   * True when `timer` would do nothing if it fired now, because the state it was armed for has
-   * moved on (an acked probe, a refuted suspicion, a replaced ticker chain). A pure query, answered
-   * by the family that made the timer: the driver uses it to skip waking the process for dead
-   * timers. Firing a stale timer anyway is harmless; `false` means only "not known to be stale".
+   * True when `timer` would do nothing if it fired now: the state it was armed for moved on (an
+   * acked probe, a refuted suspicion, a replaced ticker chain). A pure query, answered by the family
+   * that made the timer, so the driver can skip waking up for it; `false` means "not known stale".
    */
   isTimerStale(timer: Timer): boolean {
     switch (timer.type) {
@@ -150,7 +148,7 @@ export class Core {
         if (this.p.probe.handleAck(now, fx, msg) || this.p.responder.forwardAck(fx, msg)) return;
         return drop(fx, 'unknown-seq', { seqNo: msg.seqNo }, 'ack for unknown sequence number');
       case 'nack':
-        if (this.p.probe.handleNack(msg)) return;
+        if (this.p.probe.handleNack(now, fx, msg)) return;
         return drop(fx, 'unknown-seq', { seqNo: msg.seqNo }, 'nack for unknown sequence number');
       case 'alive':
         return this.p.membership.alive(now, fx, msg, false);
@@ -216,6 +214,7 @@ export class Core {
       return undefined;
     }
     try {
+      this.p.isolation.heard(now, fx); // a peer reached us over a stream: we are not cut off
       switch (request.type) {
         case 'push-pull':
           return this.p.pushPull.handleRequest(now, fx, request);
@@ -245,6 +244,7 @@ export class Core {
     const pending = this.p.streams.take(id);
     if (pending === undefined) return;
     try {
+      if (!(result instanceof Error)) this.p.isolation.heard(now, fx);
       if (pending.kind === 'ping') this.p.probe.onFallbackResult(now, fx, pending.seqNo, result);
       else if (pending.kind === 'reconnect') this.p.pushPull.onReconnectResult(now, fx, pending.address, pending.followUp, result);
       else this.p.pushPull.onResult(now, fx, result);
@@ -266,6 +266,7 @@ export class Core {
    */
   mergeRemoteState(now: number, remote: PushPullMessage, fx: Effects): Error | undefined {
     try {
+      this.p.isolation.heard(now, fx);
       return this.p.pushPull.merge(now, fx, remote);
     } catch (error) {
       drop(fx, 'internal-error', { error: String(error) }, 'merge failed');

@@ -5,7 +5,7 @@
  * simulator) drains them after the step, in order: sends, then streams, then schedules, then events.
  * @module
  */
-import type { MemberSnapshot, RefuteEvent } from '../events.js';
+import type { IsolatedEvent, MemberSnapshot, RefuteEvent } from '../events.js';
 import type { StreamMessage } from '../wire/messages.js';
 import type { Timer } from './timers.js';
 
@@ -19,6 +19,7 @@ export type CoreEvent =
   | { readonly type: 'leave'; readonly member: MemberSnapshot }
   | ({ readonly type: 'self:refute' } & RefuteEvent)
   | { readonly type: 'self:health'; readonly score: number; readonly previous: number }
+  | ({ readonly type: 'self:isolated' } & IsolatedEvent)
   /** A user message: `address` is the datagram's or stream's source, `from` the member it names (see `MemberTable.senderAt`). */
   | { readonly type: 'message'; readonly from: string | undefined; readonly address: string; readonly payload: Uint8Array }
   /**

@@ -8,6 +8,7 @@
  * | `SelfState` | self.ts | identity, started / leaving, our entry, refutation |
  * | `MemberTable`, `FailedMembers` | members.ts, reconnect.ts | every member in probe order; reaped failed ones |
  * | `Membership` | state-merge.ts | the alive / suspect / dead rules and the running suspicions |
+ * | `AccuserTrust`, `Isolation` | trust.ts, isolation.ts | when members came back; whether we are cut off |
  * | `ProbeCycle` | probe.ts | the probe ticker, the probe in flight and its watchdog |
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
  * | `GossipQueues`, `GossipTicker` | queues.ts, gossip.ts | both transmit-limited queues; the gossip ticker (parking) |
@@ -22,6 +23,7 @@ import { piggybackBudget, type CoreConfig } from './config.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
+import { Isolation } from './isolation.js';
 import { MemberTable } from './members.js';
 import { Outbox } from './outbox.js';
 import { ProbeCycle } from './probe.js';
@@ -34,6 +36,7 @@ import { SelfState } from './self.js';
 import { StallGuard } from './stall.js';
 import { Membership } from './state-merge.js';
 import { Streams } from './streams.js';
+import { AccuserTrust } from './trust.js';
 
 /** Every owner of one core's state. */
 export interface CoreParts {
@@ -47,6 +50,7 @@ export interface CoreParts {
   readonly queues: GossipQueues;
   readonly outbox: Outbox;
   readonly membership: Membership;
+  readonly isolation: Isolation;
   readonly probe: ProbeCycle;
   readonly responder: Responder;
   readonly gossip: GossipTicker;
@@ -66,7 +70,9 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
   const queues = new GossipQueues(config.retransmitMult, piggybackBudget(config));
   const self = new SelfState(config, health, queues);
   const outbox = new Outbox(config, members, queues);
-  const membership = new Membership({ config, random, tokens, self, members, queues, stall });
+  const trust = new AccuserTrust({ config, members, failed });
+  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust });
+  const isolation = new Isolation(membership);
   return {
     config,
     random,
@@ -77,7 +83,8 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
     queues,
     outbox,
     membership,
-    probe: new ProbeCycle({ config, random, tokens, seq, self, members, failed, membership, outbox, health, stall, streams }),
+    isolation,
+    probe: new ProbeCycle({ config, random, tokens, seq, self, members, failed, membership, isolation, outbox, health, stall, streams }),
     responder: new Responder({ config, tokens, seq, self, members, failed, outbox, stall }),
     gossip: new GossipTicker({ config, random, tokens, members, queues, outbox }),
     pushPull: new PushPull({ config, random, tokens, self, members, failed, membership, streams }),

@@ -23,11 +23,12 @@
 import { METRIC } from '../observability.js';
 import { supportsNack, supportsTcpPing } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
-import type { AckMessage, IndirectPingMessage, NackMessage, StreamMessage } from '../wire/messages.js';
+import type { AckMessage, IndirectPingMessage, NackMessage, StreamMessage, SuspectMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { Health } from './health.js';
 import type { SeqNumbers, TimerTokens } from './ids.js';
+import type { Isolation } from './isolation.js';
 import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './random.js';
@@ -74,6 +75,7 @@ export interface ProbeDeps {
   readonly members: MemberTable;
   readonly failed: FailedMembers;
   readonly membership: Membership;
+  readonly isolation: Isolation;
   readonly outbox: Outbox;
   readonly health: Health;
   readonly stall: StallGuard;
@@ -88,6 +90,13 @@ export class ProbeCycle {
   private active: ActiveProbe | undefined;
   /** A probe tick arrived while a probe was running (Go's ticker buffers one tick). */
   private tickPending = false;
+  /**
+   * The last probe that ended silent. A relay's nack comes `probeTimeoutMs` after our indirect ping,
+   * itself sent `probeTimeoutMs` into the probe, so at health 0 it lands just after the probe's end
+   * (memberlist has the same race and counts it against our health): a nack for this probe still
+   * proves the network worked, and verifies the suspicion it raised.
+   */
+  private lastSilent: { readonly seqNo: number; readonly suspect: SuspectMessage } | undefined;
 
   constructor(private readonly d: ProbeDeps) {}
 
@@ -158,10 +167,13 @@ export class ProbeCycle {
   private start(now: number, fx: Effects): void {
     this.tickPending = false;
     const { config: cfg, members, self } = this.d;
-    const target = members.nextProbeTarget(now, cfg.name, cfg.gossipToTheDeadMs, this.d.random, (e) => {
-      fx.log('debug', { node: e.name, state: e.state }, 'reaped member');
-      this.d.failed.remember(e, now);
-    });
+    // A held suspicion (state-merge.ts) waits for our probe to decide it: it goes before the round-robin.
+    const target =
+      this.d.membership.nextToVerify() ??
+      members.nextProbeTarget(now, cfg.name, cfg.gossipToTheDeadMs, this.d.random, (e) => {
+        fx.log('debug', { node: e.name, state: e.state }, 'reaped member');
+        this.d.failed.remember(e, now);
+      });
     if (target === undefined) return;
     const intervalMs = this.d.health.scale(cfg.probeIntervalMs);
     const seqNo = this.d.seq.next();
@@ -267,6 +279,7 @@ export class ProbeCycle {
     if (p.tcp === 'ok') {
       fx.log('debug', { node: p.target.name }, 'reached member over TCP but UDP probes failed; network may be misconfigured');
       health.apply(fx, -1);
+      this.d.membership.probeAnswered(now, fx, p.target.name);
     } else {
       // Lifeguard §IV-A: relays that nack show the network works from here, so missing nacks are
       // evidence against *us*. Without nack-capable relays, any failed probe counts +1.
@@ -278,7 +291,12 @@ export class ProbeCycle {
       }
       fx.metric('increment', METRIC.probeFailed, 1);
       fx.log('debug', { node: p.target.name, expectedNacks: p.expectedNacks, nacks: p.nacks }, 'probe failed: suspecting member');
-      this.d.membership.suspect(now, fx, { type: 'suspect', incarnation: p.targetIncarnation, node: p.target.name, from: cfg.name });
+      // Silent: we asked relays that nack and nobody answered at all, so the silence may be ours (isolation.ts).
+      const silent = p.expectedNacks > 0 && p.nacks === 0;
+      const suspect: SuspectMessage = { type: 'suspect', incarnation: p.targetIncarnation, node: p.target.name, from: cfg.name };
+      this.lastSilent = silent ? { seqNo: p.seqNo, suspect } : undefined;
+      this.d.isolation.probeFailed(fx, p.startedAt, silent);
+      this.d.membership.probeFailed(now, fx, suspect, silent);
       // Go applies the delta in a deferred call, i.e. after suspectNode.
       health.apply(fx, delta);
     }
@@ -297,14 +315,25 @@ export class ProbeCycle {
     // Go reports the RTT only for acks in the direct phase.
     if (!p.indirectSent) fx.metric('observe', METRIC.probeRttMs, now - p.startedAt);
     this.d.health.apply(fx, -1);
+    this.d.membership.probeAnswered(now, fx, p.target.name);
     this.afterProbe(now, fx);
     return true;
   }
 
-  /** A nack for our probe only counts (it does not end the wait). @returns false if it is not for our probe. */
-  handleNack(nack: NackMessage): boolean {
+  /**
+   * A nack for our probe only counts (it does not end the wait); one for the last probe that ended
+   * silent turns it into an ordinary failed probe after all (see {@link lastSilent}).
+   * @returns false if it is for neither.
+   */
+  handleNack(now: number, fx: Effects, nack: NackMessage): boolean {
     const p = this.active;
-    if (p === undefined || p.seqNo !== nack.seqNo) return false;
+    if (p === undefined || p.seqNo !== nack.seqNo) {
+      const late = this.lastSilent;
+      if (late === undefined || late.seqNo !== nack.seqNo) return false;
+      this.lastSilent = undefined;
+      this.d.membership.probeFailed(now, fx, late.suspect, false);
+      return true;
+    }
     // Go's nack channel holds indirectChecks + 1; extra nacks are dropped.
     if (p.nacks < this.d.config.indirectChecks + 1) p.nacks++;
     return true;

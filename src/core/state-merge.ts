@@ -11,16 +11,23 @@
  * | alive   | add (join) | ignore | ignore (self: refute if meta/vsn differ) | accept (self: refute) |
  * | suspect | ignore | ignore | accept if alive / confirm if suspect | same as = |
  * | dead    | ignore | ignore | accept unless already dead/left (self: refute) | same as = |
+ *
+ * Partitions heal without collateral deaths (docs/architecture.md): an accuser we distrust
+ * (trust.ts) gets a `dead` taken as a suspicion at most, and an *unverified* suspicion (a probe
+ * nobody answered, our isolation, a distrusted accuser) is held at its timeout until our own probe
+ * decides it.
  * @module
  */
 import { bytesEqual, bytesToHostPort } from '../address.js';
 import { METRIC } from '../observability.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { encodeMessage } from '../wire/codec.js';
 import type { AliveMessage, DeadMessage, SuspectMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
 import type { MemberEntry, MemberTable } from './members.js';
+import type { Outbox } from './outbox.js';
 import type { GossipQueues } from './queues.js';
 import type { Random } from './random.js';
 import { drop, memberEvent } from './report.js';
@@ -29,6 +36,7 @@ import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
 import { Suspicion, suspicionTimeouts } from './suspicion.js';
 import type { SuspicionTimeoutTimer } from './timers.js';
+import type { AccuserTrust } from './trust.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -41,6 +49,8 @@ export interface MembershipDeps {
   readonly members: MemberTable;
   readonly queues: GossipQueues;
   readonly stall: StallGuard;
+  readonly outbox: Outbox;
+  readonly trust: AccuserTrust;
 }
 
 /**
@@ -50,6 +60,10 @@ export interface MembershipDeps {
  */
 export class Membership {
   private readonly suspicions = new Map<string, Suspicion>();
+  /** We are isolated (isolation.ts): every suspicion is unverified until we hear from the cluster. */
+  private cutOff = false;
+  /** Members whose held suspicion waits for our probe, in order (the probe cycle takes them first). */
+  private readonly toVerify = new Set<string>();
 
   constructor(private readonly d: MembershipDeps) {}
 
@@ -154,6 +168,8 @@ export class Membership {
     const metaChanged = !bytesEqual(entry.meta, meta);
     const addrChanged = !bytesEqual(entry.addr, a.addr) || entry.port !== a.port;
     const wasUp = oldState === 'alive' || oldState === 'suspect';
+    // Back from dead or left: its stale accusations may still arrive (trust.ts).
+    if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, entry.stateChangeAt === Number.NEGATIVE_INFINITY);
     const previous = wasUp && (metaChanged || addrChanged) && !isSelf ? snapshotOf(entry) : undefined;
     if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
     entry.incarnation = a.incarnation;
@@ -176,8 +192,11 @@ export class Membership {
    * memberlist `suspectNode`. Confirms a running suspicion (re-gossiping new confirmations, at most
    * k), or starts one for an alive member: state → suspect, Lifeguard timer at `max` (or `min` when
    * k = 0), `suspect` event. A suspect about us is refuted.
+   *
+   * A doubtful word — `unverified` (our probe nobody answered), said while we are cut off, or by an
+   * accuser we distrust (trust.ts) — starts an unverified suspicion at most and never confirms one.
    */
-  suspect(now: number, fx: Effects, s: SuspectMessage): void {
+  suspect(now: number, fx: Effects, s: SuspectMessage, unverified = false): void {
     const { config: cfg, members } = this.d;
     const entry = members.get(s.node);
     if (entry === undefined) return;
@@ -185,8 +204,10 @@ export class Membership {
       stale(fx, 'suspect', entry, s.incarnation);
       return;
     }
+    const doubtful = unverified || this.cutOff || this.d.trust.distrusts(s.from, now);
     const running = this.suspicions.get(s.node);
     if (running !== undefined) {
+      if (doubtful) return;
       const remaining = running.confirm(s.from, now);
       if (remaining !== undefined) {
         // New, independent information: spread it so others can confirm too (Lifeguard §IV-B).
@@ -200,6 +221,7 @@ export class Membership {
     if (entry.state !== 'alive') return;
     if (entry.name === cfg.name) {
       this.d.self.refute(now, fx, s.incarnation, 'suspect', s.from);
+      this.tellSuspects(fx, false);
       return;
     }
     this.d.queues.queue(s);
@@ -207,9 +229,10 @@ export class Membership {
     members.setState(entry, 'suspect', now);
     // n counts ourselves and the suspect; k = suspicionMult − 2 so the nominal timeout is reached two
     // probe intervals early when everyone confirms (memberlist's comment). Only live peers other
-    // than the suspect can confirm: memberlist also counts dead and left ones (docs/design-notes.md).
+    // than the suspect can confirm: memberlist also counts dead and left ones (docs/architecture.md).
     const t = suspicionTimeouts(members.size, cfg, this.peersUp() - 1);
     const suspicion = new Suspicion(s.from, t.k, t.minMs, t.maxMs, now, this.d.tokens.next());
+    suspicion.unverified = doubtful;
     this.suspicions.set(s.node, suspicion);
     scheduleSuspicion(now, fx, entry, suspicion, suspicion.initialTimeoutMs);
     this.event(fx, 'suspect', entry);
@@ -218,7 +241,9 @@ export class Membership {
   /**
    * A suspicion timer fired: ignored if stale, held by the stall rule if due during a stall;
    * otherwise, if the member is still suspect from the same suspicion, declare it dead with
-   * `from` = us.
+   * `from` = us — unless the suspicion is unverified: then it is *held*, and our next probe goes
+   * to the member (unless we are cut off: then when that ends) and decides. The timer re-arms at
+   * `min` to ask again while no probe of ours has decided.
    */
   onSuspicionTimeout(now: number, fx: Effects, timer: SuspicionTimeoutTimer): void {
     const s = this.suspicions.get(timer.node);
@@ -227,14 +252,101 @@ export class Membership {
     const entry = this.d.members.get(timer.node);
     if (entry === undefined) return;
     if (entry.state !== 'suspect' || entry.stateChangeAt !== s.startedAt) return;
+    if (s.unverified) {
+      s.held = true;
+      if (!this.cutOff) this.toVerify.add(entry.name);
+      s.token = this.d.tokens.next();
+      scheduleSuspicion(now, fx, entry, s, s.minMs);
+      fx.log('debug', { node: entry.name, accuser: s.accuser }, 'suspicion timed out unverified: held until a probe of ours decides');
+      return;
+    }
+    this.declare(now, fx, entry, s);
+  }
+
+  private declare(now: number, fx: Effects, entry: MemberEntry, s: Suspicion): void {
     fx.log('debug', { node: entry.name, confirmations: s.confirmations, k: s.k }, 'marking member as failed: suspicion timeout reached');
     this.dead(now, fx, { type: 'dead', incarnation: entry.incarnation, node: entry.name, from: this.d.config.name });
   }
 
   /**
+   * Our probe of `s.node` failed (`s` is our suspect). `silent`: nobody answered, relays included,
+   * so the failure may be ours: an unverified suspicion at most. Otherwise the relays saw the
+   * network work and the member not answer: that verifies a suspicion, and a held one ends now.
+   */
+  probeFailed(now: number, fx: Effects, s: SuspectMessage, silent: boolean): void {
+    this.suspect(now, fx, s, silent);
+    const running = this.suspicions.get(s.node);
+    if (silent || this.cutOff || running === undefined || !running.unverified) return;
+    running.unverified = false;
+    const entry = this.d.members.get(s.node);
+    if (running.held && entry !== undefined) this.declare(now, fx, entry, running);
+  }
+
+  /**
+   * Our probe of `name` was answered: an unverified suspicion of it is withdrawn (alive again, same
+   * incarnation), since the only evidence was a silence we now know to be ours or our accuser's.
+   * A verified one waits for the member's refutation, as in memberlist.
+   */
+  probeAnswered(now: number, fx: Effects, name: string): void {
+    const s = this.suspicions.get(name);
+    const entry = this.d.members.get(name);
+    if (s === undefined || !s.unverified || entry === undefined || entry.state !== 'suspect') return;
+    this.suspicions.delete(name);
+    this.d.members.setState(entry, 'alive', now);
+    fx.log('debug', { node: name, accuser: s.accuser }, 'unverified suspicion withdrawn: the member answered our probe');
+    this.event(fx, 'alive', entry);
+  }
+
+  /** The next member whose held suspicion waits for our probe (the probe cycle probes it first), if any. */
+  nextToVerify(): MemberEntry | undefined {
+    for (const name of this.toVerify) {
+      this.toVerify.delete(name);
+      const s = this.suspicions.get(name);
+      const entry = this.d.members.get(name);
+      if (s !== undefined && s.held && s.unverified && entry?.state === 'suspect') return entry;
+    }
+    return undefined;
+  }
+
+  /** We are isolated (isolation.ts): every running suspicion may rest on our silence, so none is verified now. */
+  cutOffStarted(): void {
+    this.cutOff = true;
+    for (const s of this.suspicions.values()) s.unverified = true;
+  }
+
+  /**
+   * The isolation is over. Our suspect gossip was spent while nobody could hear it, so each member
+   * we still hold unverified-suspect is told directly (a plain memberlist `suspect`), and a live one
+   * refutes now; held ones are probed next.
+   */
+  cutOffEnded(now: number, fx: Effects): void {
+    this.cutOff = false;
+    this.tellSuspects(fx, true);
+    for (const [name, s] of this.suspicions) if (s.held) this.toVerify.add(name);
+    fx.log('debug', { at: now }, 'back from isolation: suspects told');
+  }
+
+  /**
+   * Sends every member we suspect a plain `suspect` about itself, so a live one refutes now: once
+   * per suspicion, or `again` after an isolation. For when our own suspect gossip may have been
+   * spent where nobody could hear it — we were isolated, or we were just accused ourselves: others
+   * could not reach us, so likely we could not reach them either.
+   */
+  private tellSuspects(fx: Effects, again: boolean): void {
+    for (const [name, s] of this.suspicions) {
+      const entry = this.d.members.get(name);
+      if ((s.told && !again) || entry === undefined || entry.state !== 'suspect') continue;
+      s.told = true;
+      this.d.outbox.sendToMember(fx, entry, [encodeMessage({ type: 'suspect', incarnation: entry.incarnation, node: name, from: s.accuser })]);
+    }
+  }
+
+  /**
    * memberlist `deadNode`. `from === node` is a graceful leave (→ left), anything else a failure
-   * (→ dead). Ignores unknown members, older incarnations and members already dead or left; a dead
-   * about us is refuted unless we are leaving, in which case it is our own leave broadcast.
+   * (→ dead) — unless we distrust the accuser (trust.ts): then an unverified suspicion at most.
+   * Ignores unknown members, older incarnations and members already dead or left; a dead about us
+   * is refuted unless we are leaving, in which case it is our own leave broadcast. Refuting a
+   * suspect or dead about us also tells the members we suspect (`tellSuspects`).
    * @param completionId reported as `broadcast-done` when the re-broadcast finishes (our leave).
    */
   dead(now: number, fx: Effects, d: DeadMessage, completionId?: number): void {
@@ -245,10 +357,16 @@ export class Membership {
       stale(fx, 'dead', entry, d.incarnation);
       return;
     }
+    if (d.from !== d.node && d.node !== this.d.config.name && this.d.trust.distrusts(d.from, now)) {
+      // A failure verdict from an accuser we distrust (trust.ts): a suspicion at most.
+      if (entry.state === 'alive' || entry.state === 'suspect') this.suspect(now, fx, { type: 'suspect', incarnation: d.incarnation, node: d.node, from: d.from }, true);
+      return;
+    }
     this.suspicions.delete(d.node);
     if (entry.state === 'dead' || entry.state === 'left') return;
     if (entry.name === this.d.config.name && !self.leaving) {
       self.refute(now, fx, d.incarnation, 'dead', d.from);
+      this.tellSuspects(fx, false);
       return;
     }
     this.d.queues.queue(d, completionId);

@@ -29,7 +29,7 @@ export interface SuspicionOptions {
  * - `k = suspicionMult − 2`, and `k = 0` when `canConfirm < k`. memberlist takes `n − 2` (n minus
  *   ourselves and the suspect) for `canConfirm`, counting dead and left members, which cannot
  *   confirm, so the timeout never decays from its maximum; the core passes the live members
- *   other than us and the suspect (docs/design-notes.md, "Suspicion expects confirmations only
+ *   other than us and the suspect (docs/architecture.md, "Suspicion expects confirmations only
  *   from live members");
  * - `min = suspicionMult × max(1, log10(max(1, n))) × probeIntervalMs`. Go truncates
  *   `nodeScale × 1000` to an integer before multiplying (`time.Duration(nodeScale*1000)`), and so
@@ -82,6 +82,17 @@ export class Suspicion {
   /** Peers whose word already counted (the accuser plus at most `k` confirmers). */
   private readonly seen = new Set<string>();
   private confirmed = 0;
+  /**
+   * The evidence may be our own isolation's, not the member's failure: raised by a probe nobody
+   * answered (not even the relays), while we were cut off, or by an accuser we hold dead or that
+   * only just came back. An unverified suspicion never turns into a death at its timeout; our own
+   * probe decides it (see `Membership.onSuspicionTimeout`).
+   */
+  unverified = false;
+  /** Its timeout has passed while unverified: it waits for a probe of ours to decide it. */
+  held = false;
+  /** The suspect has been sent this suspicion directly (after we were cut off or accused ourselves). */
+  told = false;
 
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.

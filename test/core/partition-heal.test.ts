@@ -1,0 +1,225 @@
+/**
+ * Partitions heal without collateral deaths (docs/architecture.md): silent probes, isolation
+ * episodes, held verdicts, telling suspects, and whose accusations count.
+ */
+import { describe, expect, it } from 'vitest';
+import { FailedMembers } from '../../src/core/reconnect.js';
+import { MemberTable, type MemberEntry } from '../../src/core/members.js';
+import { seededRandom } from '../../src/core/random.js';
+import { AccuserTrust } from '../../src/core/trust.js';
+import type { PacketMessage, PingMessage } from '../../src/wire/messages.js';
+import { addr, alive, config, dead, nodeWithPeers, suspect, type Sent, type TestNode } from './helpers.js';
+
+const PEERS: [string, number][] = [
+  ['B', 2],
+  ['C', 3],
+  ['D', 4],
+  ['E', 5],
+  ['F', 6],
+  ['G', 7],
+];
+
+/** A with B…G (n = 7: k = 2, suspicion min 4 s, max 24 s), no TCP fallback. */
+function cluster(): TestNode {
+  return nodeWithPeers('A', 1, PEERS, { disableTcpPings: true });
+}
+
+function messages(sent: Sent[]): { to: string; msg: PacketMessage }[] {
+  return sent.flatMap((s) => s.messages.map((msg) => ({ to: s.to, msg })));
+}
+
+/** Fires A's probe tick at `now` and returns the ping it sent. */
+function tick(a: TestNode, now: number): PingMessage {
+  a.fire('probe-tick', now);
+  const ping = messages(a.sent()).find((m) => m.msg.type === 'ping')?.msg as PingMessage | undefined;
+  if (ping === undefined) throw new Error('no probe started');
+  return ping;
+}
+
+/** Probes from `now` until a probe of `target` starts (other targets answer). */
+function probeOf(a: TestNode, target: string, now: number): PingMessage {
+  for (let i = 0; i < 10; i++) {
+    const ping = tick(a, now);
+    if (ping.node === target) return ping;
+    a.receive(now, addr(9), { type: 'ack', seqNo: ping.seqNo, payload: null });
+  }
+  throw new Error(`never probed ${target}`);
+}
+
+/** Lets the probe in flight fail: relays asked, `nacks` of them answer, the interval ends. */
+function failProbe(a: TestNode, ping: PingMessage, nacks: number): void {
+  a.fire('probe-timeout');
+  const end = a.timers.filter((t) => t.timer.type === 'probe-end').at(-1)!.timer.dueAt;
+  for (let i = 0; i < nacks; i++) a.receive(end - 1, addr(3), { type: 'nack', seqNo: ping.seqNo });
+  a.fire('probe-end');
+}
+
+describe('a probe nobody answers, relays included', () => {
+  it('raises an unverified suspicion: its timeout holds it, our next probe goes to it, and its ack withdraws it', () => {
+    const a = cluster();
+    const ping = probeOf(a, 'B', 1000);
+    failProbe(a, ping, 0);
+    expect(a.core.member('B')?.state).toBe('suspect');
+    a.events.length = 0;
+    a.fire('suspicion-timeout');
+    // memberlist would declare B dead here, at B's current incarnation.
+    expect(a.core.member('B')?.state).toBe('suspect');
+    expect(a.eventsOf('fail')).toEqual([]);
+    const verify = tick(a, 30_000);
+    expect(verify.node).toBe('B');
+    a.receive(30_010, addr(2), { type: 'ack', seqNo: verify.seqNo, payload: null });
+    expect(a.core.member('B')?.state).toBe('alive');
+    expect(a.core.member('B')?.incarnation).toBe(1);
+    expect(a.events.map((e) => e.type)).toContain('alive');
+    expect(a.eventsOf('fail')).toEqual([]);
+  });
+
+  it('is declared dead at once when the verifying probe fails with the relays answering (a real crash)', () => {
+    const a = cluster();
+    failProbe(a, probeOf(a, 'B', 1000), 0);
+    a.fire('suspicion-timeout');
+    const verify = tick(a, 30_000);
+    expect(verify.node).toBe('B');
+    failProbe(a, verify, 1);
+    expect(a.core.member('B')?.state).toBe('dead');
+    expect(a.eventsOf('fail').map((e) => e.member.name)).toEqual(['B']);
+  });
+
+  it('counts a nack that lands just after the probe ended (the health-0 race): the suspicion is verified after all', () => {
+    const a = cluster();
+    const ping = probeOf(a, 'B', 1000);
+    failProbe(a, ping, 0);
+    a.receive(2003, addr(3), { type: 'nack', seqNo: ping.seqNo });
+    a.fire('suspicion-timeout');
+    expect(a.core.member('B')?.state).toBe('dead');
+  });
+
+  it('leaves a probe the relays answered as it was: its suspicion expires into dead', () => {
+    const a = cluster();
+    failProbe(a, probeOf(a, 'B', 1000), 1);
+    a.fire('suspicion-timeout');
+    expect(a.core.member('B')?.state).toBe('dead');
+  });
+});
+
+describe('isolation', () => {
+  it('starts at the second silent probe in a row, ends at the first answer, and is reported once with its start, end and duration', () => {
+    const a = cluster();
+    const first = probeOf(a, 'B', 1000);
+    failProbe(a, first, 0);
+    const second = tick(a, 5000);
+    failProbe(a, second, 0);
+    expect(a.eventsOf('self:isolated')).toEqual([]);
+    a.receive(9000, addr(3), { type: 'ack', seqNo: 12345, payload: null }); // any answer at all
+    expect(a.eventsOf('self:isolated')).toEqual([{ type: 'self:isolated', startedAt: 1000, endedAt: 9000, durationMs: 8000 }]);
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ kind: 'increment', name: 'hearsay.self.isolations', value: 1 }));
+    // Our suspect gossip went nowhere: each suspect is told directly, so a live one refutes now.
+    const told = messages(a.sent()).filter((m) => m.msg.type === 'suspect');
+    const suspects = [first.node, second.node];
+    expect(told.map((m) => (m.msg as { node: string }).node).sort()).toEqual([...new Set(suspects)].sort());
+    for (const m of told) expect(m.to).toBe(addr(PEERS.find(([n]) => n === (m.msg as { node: string }).node)![1]));
+    a.receive(9100, addr(4), { type: 'ack', seqNo: 12346, payload: null });
+    expect(a.eventsOf('self:isolated')).toHaveLength(1);
+  });
+
+  it('ends when a peer reaches us over a stream, too', () => {
+    const a = cluster();
+    failProbe(a, probeOf(a, 'B', 1000), 0);
+    failProbe(a, tick(a, 5000), 0);
+    a.step((c, fx) => c.handleStream(9000, addr(3), { type: 'push-pull', join: false, nodes: [], userState: new Uint8Array(0) }, fx));
+    expect(a.eventsOf('self:isolated')).toHaveLength(1);
+  });
+
+  it('is not one silent probe alone', () => {
+    const a = cluster();
+    failProbe(a, probeOf(a, 'B', 1000), 0);
+    a.receive(3000, addr(3), { type: 'ack', seqNo: 1, payload: null });
+    expect(a.eventsOf('self:isolated')).toEqual([]);
+  });
+
+  it('holds a suspicion heard before it began: the gossip may have been refuted where we could not hear', () => {
+    const a = cluster();
+    a.receive(500, addr(3), suspect('D', 1, 'C'));
+    const d = a.take('suspicion-timeout', (t) => t.type === 'suspicion-timeout' && t.node === 'D');
+    // Two silent probes, of anyone but D.
+    for (const now of [1000, 5000]) {
+      let ping = tick(a, now);
+      while (ping.node === 'D') {
+        a.receive(now, addr(4), { type: 'ack', seqNo: ping.seqNo, payload: null });
+        ping = tick(a, now);
+      }
+      failProbe(a, ping, 0);
+    }
+    a.step((c, fx) => c.handleTimer(d.dueAt, d, fx));
+    expect(a.core.member('D')?.state).toBe('suspect');
+    expect(a.eventsOf('fail').map((e) => e.member.name)).not.toContain('D');
+  });
+});
+
+describe('whose accusations count', () => {
+  it('takes a dead from an accuser we hold dead as a suspicion at most, which its timeout does not turn into a death', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('B', 1, 'C'));
+    expect(a.core.member('B')?.state).toBe('dead');
+    a.events.length = 0;
+    a.receive(200, addr(2), dead('D', 1, 'B'));
+    expect(a.core.member('D')?.state).toBe('suspect');
+    expect(a.eventsOf('fail')).toEqual([]);
+    a.fire('suspicion-timeout');
+    expect(a.core.member('D')?.state).toBe('suspect');
+  });
+
+  it('distrusts an accuser that came back for one maximum suspicion timeout, then trusts it again', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('B', 1, 'C'));
+    a.receive(1000, addr(2), alive('B', 2, 2)); // B refutes: back
+    a.receive(2000, addr(2), dead('D', 1, 'B'));
+    expect(a.core.member('D')?.state).toBe('suspect');
+    a.receive(1000 + 24_000, addr(2), dead('C', 1, 'B')); // n = 7: max 24 s
+    expect(a.core.member('C')?.state).toBe('dead');
+  });
+
+  it('does not count a suspect from a distrusted accuser as a confirmation', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('B', 1, 'C'));
+    a.receive(200, addr(3), suspect('D', 1, 'C'));
+    a.take('suspicion-timeout');
+    a.receive(300, addr(2), suspect('D', 1, 'B'));
+    expect(a.last.schedules).toEqual([]);
+  });
+
+  it('applies a dead from a trusted accuser at once, as memberlist', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('D', 1, 'C'));
+    expect(a.core.member('D')?.state).toBe('dead');
+    expect(a.eventsOf('fail')).toHaveLength(1);
+  });
+
+  it('distrusts a member remembered as failed that rejoins as a new entry', () => {
+    const cfg = config('A', 1);
+    const members = new MemberTable();
+    const failed = new FailedMembers();
+    const trust = new AccuserTrust({ config: cfg, members, failed });
+    const entry: MemberEntry = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', stateChangeAt: 0, snapshot: undefined };
+    failed.remember(entry, 100);
+    members.add({ ...entry, state: 'alive' }, seededRandom(1));
+    trust.noteUp('B', 1000, true);
+    expect(trust.distrusts('B', 1000)).toBe(true);
+    trust.noteUp('E', 1000, true); // never failed: a plain join
+    members.add({ ...entry, name: 'E', state: 'alive' }, seededRandom(1));
+    expect(trust.distrusts('E', 1000)).toBe(false);
+    expect(trust.distrusts('A', 1000)).toBe(false);
+  });
+});
+
+describe('accused ourselves', () => {
+  it('tells each member we suspect, once: those who could not reach us were likely out of our reach too', () => {
+    const a = cluster();
+    a.receive(100, addr(3), suspect('B', 1, 'C'));
+    a.receive(200, addr(3), suspect('A', 1, 'C'));
+    expect(a.eventsOf('self:refute')).toHaveLength(1);
+    expect(messages(a.sent()).filter((m) => m.msg.type === 'suspect')).toEqual([{ to: addr(2), msg: suspect('B', 1, 'C') }]);
+    a.receive(300, addr(3), suspect('A', 2, 'C'));
+    expect(messages(a.sent()).filter((m) => m.msg.type === 'suspect')).toEqual([]);
+  });
+});
