@@ -31,6 +31,7 @@ import { lan } from '../src/options.js';
 import { renderDetection, type DetectionParams, type DetectionResult } from './sim-detection.js';
 import { pushBound, pushPullBound, renderDissemination, type DisseminationParams, type DisseminationResult } from './sim-dissemination.js';
 import { renderFalsePositives, type FalsePositiveParams, type FalsePositiveResult } from './sim-false-positives.js';
+import { renderPartitionHeal, type PartitionHealParams, type PartitionHealResult } from './sim-partition-heal.js';
 import { renderBandwidth, renderBootstrapCheck, renderProfile, renderSpeed, type SteadyParams, type SteadyResult } from './sim-steady.js';
 import { fix, int } from './sim-common.js';
 
@@ -39,8 +40,8 @@ const RESULTS = new URL('./sim-results.json', import.meta.url);
 const DOC = new URL('../BENCHMARKS.md', import.meta.url);
 const PROFILE_DIR = fileURLToPath(new URL('./.profiles/', import.meta.url));
 
-type Group = 'dissemination' | 'detection' | 'false-positives' | 'steady' | 'profile';
-const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'steady', 'profile'];
+type Group = 'dissemination' | 'detection' | 'false-positives' | 'partition-heal' | 'steady' | 'profile';
+const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'partition-heal', 'steady', 'profile'];
 
 interface Task {
   readonly id: string;
@@ -126,6 +127,9 @@ function tasks(): Task[] {
         }
       }
     }
+  }
+  if (want('partition-heal')) {
+    out.push(task('partition-heal', 'sim-partition-heal.ts', { seeds: quick ? 3 : 10, harder: !quick, detectionSeeds: quick ? 0 : 10 } satisfies PartitionHealParams, { timeoutS: 3600 }));
   }
   if (want('steady')) {
     const sizes = steadyN ?? (quick ? [100, 1000] : [100, 1000, 2000]);
@@ -287,6 +291,21 @@ function sections(store: readonly Stored[]): Map<string, string> {
     );
   }
 
+  const heal = of('partition-heal');
+  if (heal.length > 0) {
+    const { header } = provenance(heal);
+    out.set(
+      'Simulation: partitions heal without collateral deaths',
+      [
+        header + ` ${wallOf(heal)}.`,
+        '',
+        'Collateral `fail` events: a `fail` whose observer and the member it is about were on the same side of the cut (so the member never lost contact with the observer), counted from the cut to 60 s after the heal, per seed. The rules are in docs/architecture.md ("Partitions heal without collateral deaths"); crash detection beside them shows true failures are still declared as before.',
+        '',
+        ...heal.map((h) => renderPartitionHeal(h.result as PartitionHealResult)),
+      ].join('\n'),
+    );
+  }
+
   const steady = of('steady');
   const boot = steady.filter((s) => (s.result as SteadyResult).mode === 'bootstrap').sort((a, b) => (a.result as SteadyResult).n - (b.result as SteadyResult).n);
   if (boot.length > 0) {
@@ -315,7 +334,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
       [
         pv.header,
         '',
-        'Simulated seconds per wall-clock second, one core, in the same runs as the bandwidth table (plus the join-storm runs): "first 90 s" includes every node\'s first push/pull (all within 30–60 s of boot); "steady window" is the push/pull period right after the bandwidth window (again one push/pull per node), run with stream byte counting off — counting encodes every push/pull, work the simulator does not otherwise do. ' +
+        'Simulated seconds per wall-clock second, one core, in the same runs as the bandwidth table (plus the join-storm runs): "first 90 s" includes every node\'s first push/pull (all within 30–60 s of boot); "steady window" is the push/pull period right after the bandwidth window (again one push/pull per node). Runs dated 2026-11-22 are from the earlier simulator, which drove bare cores and handed stream messages across as objects (stream byte counting off); runs from 2026-12-03 on run real `Hearsay` nodes — driver, packet sealing with CRC, every push/pull encoded and decoded as on a socket — so their speed includes that work (at N = 1,000 the full-state push/pull encode, decode and merge is about a third of the profile). ' +
           'Heap after a full GC (`--expose-gc`), event log off: per member-table entry = (heap at window start − heap of N started, unjoined nodes) / N²; "idle node" = one started, unjoined node. Sim s / CPU s divides by the process\'s CPU time instead (user + system, all threads, GC helpers included), which other work on this shared 2-vCPU machine disturbs less than wall time; the load average shows how busy the machine was.' +
           (rows.some((s) => pv.mark(s) !== '') ? ` Runs: ${rows.map((s) => `N = ${int((s.result as SteadyResult).n)} ${(s.result as SteadyResult).mode}${pv.mark(s)}`).join(', ')}.` : ''),
         '',
@@ -341,7 +360,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
     out.set(
       'Simulation: profile at N = 1,000 (steady state)',
       [
-        `Command: ${metaLine(s.meta)}. V8 sampling profiler (200 µs) over the ${fix(r.windowMs / 1000, 0)} s speed window of an N = ${int(r.n)} steady-state run (bootstrap, warm-up and the bandwidth window not included; stream byte counting off; the profiled run's speed was ${fix(r.windowMs / 1000 / r.windowWallSeconds, 2)} sim s / wall s). Top self time; names are the TypeScript functions (tsx keeps them), files relative to the repository. V8 inlines small callees into their callers, so the simulator loop's \`runUntil\` also carries most of the timer heap\'s push/pop and the event dispatch.`,
+        `Command: ${metaLine(s.meta)}. V8 sampling profiler (200 µs) over the ${fix(r.windowMs / 1000, 0)} s speed window of an N = ${int(r.n)} steady-state run (bootstrap, warm-up and the bandwidth window not included; the profiled run's speed was ${fix(r.windowMs / 1000 / r.windowWallSeconds, 2)} sim s / wall s). Top self time; names are the TypeScript functions (tsx keeps them), files relative to the repository. V8 inlines small callees into their callers, so the simulator loop's \`runUntil\` also carries most of the timer heap\'s push/pop and the event dispatch.`,
         '',
         renderProfile(r),
       ].join('\n'),

@@ -135,6 +135,7 @@ export class Core {
   /** Every step ends here: report finished broadcasts, and wake the gossip ticker if it has news to send. */
   private endStep(now: number, fx: Effects): void {
     this.p.queues.flushDone(fx);
+    this.p.queues.reportDepth(fx);
     if (this.p.self.started) this.p.gossip.resumeIfParked(now, fx);
   }
 

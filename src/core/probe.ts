@@ -175,6 +175,8 @@ export class ProbeCycle {
         this.d.failed.remember(e, now);
       });
     if (target === undefined) return;
+    // memberlist's `degraded.probe`: probing with a raised health score (waits scaled up).
+    if (this.d.health.score > 0) fx.metric('increment', METRIC.degradedProbes, 1);
     const intervalMs = this.d.health.scale(cfg.probeIntervalMs);
     const seqNo = this.d.seq.next();
     const probe: ActiveProbe = {
@@ -275,6 +277,7 @@ export class ProbeCycle {
   /** Ends the active probe without an ack (TCP fallback success or failure). */
   private finish(now: number, fx: Effects, p: ActiveProbe): void {
     this.close(p);
+    fx.metric('observe', METRIC.probeDurationSeconds, (now - p.startedAt) / 1000);
     const { config: cfg, health } = this.d;
     if (p.tcp === 'ok') {
       fx.log('debug', { node: p.target.name }, 'reached member over TCP but UDP probes failed; network may be misconfigured');
@@ -314,6 +317,7 @@ export class ProbeCycle {
     this.close(p);
     // Go reports the RTT only for acks in the direct phase.
     if (!p.indirectSent) fx.metric('observe', METRIC.probeRttMs, now - p.startedAt);
+    fx.metric('observe', METRIC.probeDurationSeconds, (now - p.startedAt) / 1000);
     this.d.health.apply(fx, -1);
     this.d.membership.probeAnswered(now, fx, p.target.name);
     this.afterProbe(now, fx);

@@ -3,6 +3,7 @@
  * broadcasts, reference §6) and how one packet's worth is taken from them.
  * @module
  */
+import { METRIC } from '../observability.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { GossipMessage } from '../wire/messages.js';
 import { TransmitLimitedQueue, retransmitLimit } from './broadcasts.js';
@@ -36,6 +37,21 @@ export class GossipQueues {
   get isEmpty(): boolean {
     return this.membership.size === 0 && this.user.size === 0;
   }
+
+  /**
+   * Reports both queues' depths (memberlist's `queue.broadcasts`, which it samples every 30 s)
+   * whenever one changed since the last report. Called at the end of every step.
+   */
+  reportDepth(fx: Effects): void {
+    const membership = this.membership.size;
+    const user = this.user.size;
+    if (membership === this.reported[0] && user === this.reported[1]) return;
+    this.reported[0] = membership;
+    this.reported[1] = user;
+    fx.metric('gauge', METRIC.broadcastQueueDepth, membership, MEMBERSHIP_QUEUE);
+    fx.metric('gauge', METRIC.broadcastQueueDepth, user, USER_QUEUE);
+  }
+  private readonly reported = [-1, -1];
 
   /** Queues a membership message, named by the member it is about (replaces older news of it). */
   queue(msg: GossipMessage, completionId?: number): void {
@@ -93,3 +109,6 @@ export class GossipQueues {
     done.length = 0;
   }
 }
+
+const MEMBERSHIP_QUEUE = Object.freeze({ queue: 'membership' });
+const USER_QUEUE = Object.freeze({ queue: 'user' });

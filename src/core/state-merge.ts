@@ -264,6 +264,8 @@ export class Membership {
   }
 
   private declare(now: number, fx: Effects, entry: MemberEntry, s: Suspicion): void {
+    // memberlist's `degraded.timeout`: the timeout ran out before every expected confirmation came.
+    if (s.confirmations < s.k) fx.metric('increment', METRIC.degradedTimeouts, 1);
     fx.log('debug', { node: entry.name, confirmations: s.confirmations, k: s.k }, 'marking member as failed: suspicion timeout reached');
     this.dead(now, fx, { type: 'dead', incarnation: entry.incarnation, node: entry.name, from: this.d.config.name });
   }

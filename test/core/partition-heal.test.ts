@@ -3,6 +3,7 @@
  * episodes, held verdicts, telling suspects, and whose accusations count.
  */
 import { describe, expect, it } from 'vitest';
+import { METRIC } from '../../src/observability.js';
 import { FailedMembers } from '../../src/core/reconnect.js';
 import { MemberTable, type MemberEntry } from '../../src/core/members.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -112,7 +113,7 @@ describe('isolation', () => {
     expect(a.eventsOf('self:isolated')).toEqual([]);
     a.receive(9000, addr(3), { type: 'ack', seqNo: 12345, payload: null }); // any answer at all
     expect(a.eventsOf('self:isolated')).toEqual([{ type: 'self:isolated', startedAt: 1000, endedAt: 9000, durationMs: 8000 }]);
-    expect(a.last.metrics).toContainEqual(expect.objectContaining({ kind: 'increment', name: 'hearsay.self.isolations', value: 1 }));
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ kind: 'increment', name: METRIC.isolations, value: 1 }));
     // Our suspect gossip went nowhere: each suspect is told directly, so a live one refutes now.
     const told = messages(a.sent()).filter((m) => m.msg.type === 'suspect');
     const suspects = [first.node, second.node];

@@ -51,5 +51,26 @@ describe('runtime metrics (memberlist msg.*, tcp.*, push/pull sizes and duration
     expect(b.count(METRIC.pushPullRemoteBytes)).toBeGreaterThan(0);
     expect(b.count(METRIC.pushPullDurationSeconds)).toBeGreaterThan(0);
     expect(a.count(METRIC.gossipDurationSeconds)).toBeGreaterThan(0);
+    // Core families: every probe's duration, and the queue depths as they change.
+    expect(a.count(METRIC.probeDurationSeconds)).toBeGreaterThan(3);
+    const depths = a.calls.filter((c) => c.name === METRIC.broadcastQueueDepth && c.labels?.queue === 'membership').map((c) => c.value);
+    expect(Math.max(...depths)).toBeGreaterThan(0);
+    expect(depths.at(-1)).toBe(0);
+  });
+
+  it('counts probes made while the local health score is raised (memberlist degraded.probe)', async () => {
+    const a = new Recorder();
+    const sim = new Simulator({ seed: 4 });
+    await sim.addNode('a', { options: { metrics: a } });
+    for (const name of ['b', 'c', 'd']) {
+      await sim.addNode(name);
+      sim.join(name, 'a');
+    }
+    expect(await sim.runUntil(() => sim.allSee(4), 10_000)).toBe(true);
+    await sim.runFor(5_000);
+    expect(a.total(METRIC.degradedProbes)).toBe(0);
+    sim.pause('a', 3_000); // a stall: the node blames itself and probes with a raised score
+    await sim.runFor(10_000);
+    expect(a.total(METRIC.degradedProbes)).toBeGreaterThan(0);
   });
 });
