@@ -22,17 +22,8 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[randInt(rng, items.length)]!;
 }
 
-/** The parts, back to back, as one new array. */
-export function concat(...parts: (Uint8Array | readonly number[])[]): Uint8Array {
-  const arrays = parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p)));
-  const out = new Uint8Array(arrays.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of arrays) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The parts, back to back, as one new array (the repository's one `concat`). */
+export { concat } from '../../src/testing/bytes.js';
 
 /** UTF-8 bytes of `s`. */
 export const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
