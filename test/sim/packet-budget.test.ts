@@ -3,7 +3,7 @@ import { Simulator } from '../../src/testing/simulator.js';
 
 /**
  * memberlist subtracts label and encryption overhead from `UDPBufferSize` before packing gossip;
- * so does hearsay (`packetOverhead` in src/hearsay.ts). Without that, sealed gossip overflowed the
+ * so does hearsay (`packetOverhead` in src/runtime/core-config.ts). Without that, sealed gossip overflowed the
  * budget (453 of 717 datagrams over 1,405 bytes in a 5-node loopback cluster under metadata
  * churn). The simulated nodes seal exactly as real ones, so the sizes seen here are the sizes a
  * socket would send. test/integration/packet-budget.test.ts checks the same on real sockets.
