@@ -8,8 +8,8 @@
  *
  * The node joins, prints what it sees, then leaves. serf 0.9 speaks memberlist protocol 2–4
  * and knows no labels: leave `label` unset. `serf members` lists the node with its tags; after
- * the leave serf shows it as `failed`, not `left`: serf's `left` needs serf's own leave-intent
- * message, which only serf agents send (hearsay members see serf agents' leaves as `leave`).
+ * the leave serf shows it as `left`: with `delegateProtocol: 'serf'`, `leave()` first gossips
+ * serf's own leave intent, which serf needs to tell a leave from a failure.
  */
 import { parseArgs } from 'node:util';
 import { Hearsay } from 'hearsay';
@@ -24,8 +24,8 @@ const node = await Hearsay.start({
   bind: '127.0.0.1:0',
   preset: 'local',
   metadata: { role: 'hearsay' },
-  // serf's delegate protocol: min 2, max 5, spoken 4 (serf's library default).
-  delegateProtocol: { min: 2, max: 5, version: 4 },
+  // serf's delegate protocol (min 2, max 5, spoken 4: serf's library default), and serf's leave intent on leave().
+  delegateProtocol: 'serf',
 });
 try {
   await node.join(values.serf);

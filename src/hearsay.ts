@@ -22,9 +22,11 @@ import { coreConfig } from './runtime/core-config.js';
 import { deferred, type Deferred } from './runtime/deferred.js';
 import { Driver } from './runtime/driver.js';
 import { joinSeeds } from './runtime/join.js';
+import { leaveCluster } from './runtime/leave.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
+import { SerfIntents, isSerfDelegate } from './serf/intents.js';
 import type { Keyring } from './wire/keyring.js';
 
 /** Lifecycle of a {@link Hearsay} node. */
@@ -82,6 +84,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private boundPort = 0;
   private readonly clock: Clock;
   private readonly completions: Completions;
+  /** serf's leave and join intents, with serf's delegate versions set (`delegateProtocol: 'serf'`). */
+  private readonly serf: SerfIntents | undefined;
 
   /**
    * Validates options; does no I/O.
@@ -99,6 +103,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.metaBytes = encodeMetadata(this.options.metadata);
     this.closed = this.closedDeferred.promise;
     this.completions = new Completions(this.clock);
+    this.serf = isSerfDelegate(this.options.delegateProtocol) ? new SerfIntents(this.options.name) : undefined;
   }
 
   /**
@@ -203,6 +208,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       driver.step((now, fx) => core.rejoin(now, fx));
       if (core.isLeaving) throw new StateError('join() after leave(): cannot come back, the incarnation is exhausted (2^32-1); restart under a new name');
       this.statusValue = 'running';
+      // serf agents that got our leave intent but not our leave yet hold us *leaving*: tell them we are back.
+      if (this.serf) driver.step((now, fx) => core.broadcastUser(now, this.serf!.joinIntent(), fx));
     }
     const own = { advertised: core.localMember.address, bound: this.transport!.localAddress };
     const isSelf = (address: string): boolean => isOwnAddress(address, own, this.runtime.interfaces);
@@ -212,8 +219,11 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
 
   /**
    * Leaves the cluster gracefully: gossips a "dead" about ourselves sent by ourselves, which
-   * peers record as a leave, not a failure. Resolves once that broadcast has gone out its full
-   * number of times, or when `timeoutMs` (default 5000) has passed; does not reject on timeout.
+   * peers record as a leave, not a failure. With serf's delegate versions (`delegateProtocol:
+   * 'serf'`) and a live peer, serf's own leave intent is gossiped first, and the "dead" follows once
+   * it has gone out, so serf agents show the node `left`, not `failed`. Resolves once the
+   * broadcasts have gone out their full number of times, or when `timeoutMs` (default 5000) has
+   * passed; does not reject on timeout.
    * The node keeps answering probes until `shutdown()`, and `join()` brings it back.
    * @throws {StateError} before `start()` or after shutdown. @throws {InvalidArgumentError} for a bad `timeoutMs` or `signal`.
    */
@@ -223,9 +233,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     if (this.statusValue === 'left') return Promise.resolve();
     this.statusValue = 'left';
     const timeoutMs = options.timeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS;
-    const { id, done } = this.completions.wait(timeoutMs, this.withLifetime(options.signal));
-    if (!driver.step((now, fx) => (core.leave(now, fx, id), true))) this.completions.done(id);
-    return done.catch((error: unknown) => {
+    // As serf's Leave, the intent goes out only when another member is alive to hear it.
+    const first = this.serf && core.size > 1 ? this.serf.leaveIntent() : undefined;
+    const context = { driver, core, completions: this.completions, clock: this.clock, first, stillLeaving: () => this.statusValue === 'left' };
+    return leaveCluster(context, timeoutMs, this.withLifetime(options.signal)).catch((error: unknown) => {
       if (!(error instanceof TimeoutError)) throw error;
       // Not a warning: the leave keeps spreading, and there is nothing for the host to do.
       this.logger.info({ timeoutMs }, 'leave broadcast not fully sent before the timeout');
@@ -368,7 +379,11 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       case 'fail':
       case 'leave':
         return this.deliver(event.type, { member: event.member });
+      case 'remote-state':
+        if (this.serf && !this.serf.witnessState(event.userState)) this.logger.debug({ bytes: event.userState.length }, "push/pull user state is not serf's; ignored");
+        return;
       case 'message':
+        this.serf?.witnessMessage(event.payload);
         return this.deliver('message', { payload: event.payload, from: event.from, address: event.address });
       case 'self:health':
         this.logHealth(event.score, event.previous);

@@ -11,6 +11,7 @@ import { checkMetricLabels } from './metrics-labels.js';
 import type { Transport } from './transport/transport.js';
 import { InvalidOptionsError } from './errors.js';
 import { parseHostPort } from './address.js';
+import { SERF_DELEGATE_PROTOCOL } from './serf/intents.js';
 
 /** memberlist's fixed metadata cap (`MetaMaxSize`), in bytes. */
 export const MAX_METADATA_BYTES = 512;
@@ -185,8 +186,13 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
   readonly compression?: boolean;
   /** memberlist protocol version spoken (`ProtocolVersion`), 2–5. Default 2, as memberlist and serf. */
   readonly protocolVersion?: number;
-  /** Delegate protocol range sent in `Vsn`. Default {0,0,0} (memberlist); use {min:2,max:5,version:4} with serf. */
-  readonly delegateProtocol?: DelegateProtocol;
+  /**
+   * Delegate protocol range sent in `Vsn`. Default `{min: 0, max: 0, version: 0}` (memberlist).
+   * `'serf'` stands for serf's range, `{min: 2, max: 5, version: 4}`: needed to join serf agents
+   * (they refuse a push/pull outside 2–5), and with it (or any range of min 2, max 5) `leave()`
+   * sends serf's leave intent first, so serf agents show the node `left`, not `failed`.
+   */
+  readonly delegateProtocol?: DelegateProtocol | 'serf';
   /** Seed for the protocol's randomness (probe order, target picks). Default: random. */
   readonly randomSeed?: number;
   /** Replace the default UDP+TCP transport (tests: the memory transport). */
@@ -270,6 +276,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   for (const key of Object.keys(options)) {
     if (!(key in base)) throw new InvalidOptionsError(key, `is not a hearsay option; did you mean "${closest(key, Object.keys(base))}"?`);
   }
+  if (defined.delegateProtocol === 'serf') defined.delegateProtocol = SERF_DELEGATE_PROTOCOL;
   const r: ResolvedOptions = { ...base, ...(defined as Partial<ResolvedOptions>), name: options.name, preset };
   const o = r as unknown as Record<string, unknown>;
 
@@ -309,6 +316,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   for (const k of ['min', 'max', 'version'] as const) {
     const v = d?.[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
+      if (typeof d !== 'object' || d === null) throw new InvalidOptionsError('delegateProtocol', `must be 'serf' or {min, max, version}, got ${String(d)}`);
       throw new InvalidOptionsError(`delegateProtocol.${k}`, 'must be an integer from 0 to 255');
     }
   }

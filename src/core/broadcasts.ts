@@ -70,7 +70,8 @@ export class TransmitLimitedQueue {
 
   /**
    * @param retransmitMult `retransmitMult` from the options.
-   * @param maxUnnamed cap on unnamed entries; the oldest is dropped (not reported) beyond it.
+   * @param maxUnnamed cap on unnamed entries; the oldest is dropped beyond it (reported in
+   *   {@link finished} if it carried a completion id, so no waiter hangs on it).
    */
   constructor(
     readonly retransmitMult: number,
@@ -105,6 +106,7 @@ export class TransmitLimitedQueue {
       while (this.unnamed.size > this.maxUnnamed) {
         const oldest = this.unnamed.values().next().value as Entry;
         this.remove(oldest);
+        this.finish(oldest);
       }
     }
   }

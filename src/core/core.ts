@@ -334,10 +334,14 @@ export class Core {
   /**
    * Queues a user broadcast, piggybacked after membership gossip as `08` + payload and sent
    * `retransmitLimit` times. At most 1024 are queued (the oldest is dropped beyond that).
+   * With a `completionId`, `broadcast-done{id}` follows as for {@link leave}: once sent its limit
+   * (or dropped), or within this step (transmits 0) when no other member is alive or suspect.
    * @returns false, queueing nothing, if the payload can never fit a packet (> budget − 5 bytes).
    */
-  broadcastUser(now: number, payload: Uint8Array, fx: Effects): boolean {
-    const queued = this.p.queues.queueUser(payload);
+  broadcastUser(now: number, payload: Uint8Array, fx: Effects, completionId?: number): boolean {
+    const wait = completionId !== undefined && this.p.membership.anyPeerUp();
+    const queued = this.p.queues.queueUser(payload, wait ? completionId : undefined);
+    if (queued && completionId !== undefined && !wait) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
     return queued;
   }

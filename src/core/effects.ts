@@ -22,9 +22,12 @@ export type CoreEvent =
   | ({ readonly type: 'self:isolated' } & IsolatedEvent)
   /** A user message: `address` is the datagram's or stream's source, `from` the member it names (see `MemberTable.senderAt`). */
   | { readonly type: 'message'; readonly from: string | undefined; readonly address: string; readonly payload: Uint8Array }
+  /** A merged push/pull carried delegate (user) state: memberlist's `MergeRemoteState(buf, join)`. */
+  | { readonly type: 'remote-state'; readonly userState: Uint8Array; readonly join: boolean }
   /**
-   * A broadcast queued by `leave()` / `setMetadata()` has been sent `retransmitLimit` times (or was
-   * replaced), or there was nothing to wait for (transmits 0). `id` is the completion id the caller passed.
+   * A broadcast queued with a completion id (`leave()`, `setMetadata()`, `broadcastUser()`) has
+   * been sent `retransmitLimit` times (or was replaced or dropped), or there was nothing to wait
+   * for (transmits 0). `id` is the completion id the caller passed.
    */
   | { readonly type: 'broadcast-done'; readonly id: number; readonly transmits: number };
 

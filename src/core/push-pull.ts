@@ -124,7 +124,9 @@ export class PushPull {
    * memberlist `mergeRemoteState`: {@link verifyProtocol} first (on failure nothing is merged), then
    * per entry: alive → `aliveNode`; left → `dead` with From = Node (→ left); suspect and dead → a
    * *suspect from us* — a remote death is only a local suspicion (reference §7.13), so one confused
-   * peer cannot kill members wholesale. `userState` is ignored for now.
+   * peer cannot kill members wholesale. Then, as memberlist calls `MergeRemoteState`, a
+   * non-empty `userState` is emitted as a `remote-state` event (the facade's serf adapter reads
+   * serf's Lamport clock from it).
    */
   merge(now: number, fx: Effects, remote: PushPullMessage): Error | undefined {
     const { members, membership } = this.d;
@@ -152,6 +154,7 @@ export class PushPull {
       }
     }
     fx.metric('increment', METRIC.pushPull, 1, { outcome: 'ok' });
+    if (remote.userState.length > 0) fx.emit({ type: 'remote-state', userState: remote.userState, join: remote.join });
     return undefined;
   }
 

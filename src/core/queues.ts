@@ -67,13 +67,14 @@ export class GossipQueues {
    * Queues a user broadcast (`08` + payload, piggybacked after membership gossip, cost len + 3).
    * Returns false (and queues nothing) if the payload could never fit one packet
    * (`payload > budget − 5` bytes). Beyond `MAX_USER_BROADCASTS` queued, the oldest is dropped.
+   * @param completionId reported as `broadcast-done` once sent its retransmit limit (or dropped).
    */
-  queueUser(payload: Uint8Array): boolean {
+  queueUser(payload: Uint8Array, completionId?: number): boolean {
     if (payload.length > this.maxUserBytes) return false;
     const framed = new Uint8Array(payload.length + 1);
     framed[0] = 8;
     framed.set(payload, 1);
-    this.user.queue(framed, undefined);
+    this.user.queue(framed, undefined, completionId);
     return true;
   }
 
@@ -103,10 +104,10 @@ export class GossipQueues {
 
   /** Emits `broadcast-done` for every completion the queues recorded. Called at the end of each step. */
   flushDone(fx: Effects): void {
-    const done = this.membership.finished;
-    if (done.length === 0) return;
-    for (const d of done) fx.emit({ type: 'broadcast-done', id: d.id, transmits: d.transmits });
-    done.length = 0;
+    for (const done of [this.membership.finished, this.user.finished]) {
+      for (const d of done) fx.emit({ type: 'broadcast-done', id: d.id, transmits: d.transmits });
+      done.length = 0;
+    }
   }
 }
 
