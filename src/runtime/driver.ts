@@ -122,7 +122,7 @@ export class Driver {
       logger: config.logger,
       metrics: config.metrics,
       maxUserStateBytes: o.maxStreamBytes,
-      maxAckPayloadBytes: o.packetBudgetBytes - packetOverhead(o) - ACK_FRAMING_BYTES,
+      maxAckPayloadBytes: Math.max(0, o.packetBudgetBytes - packetOverhead(o) - ACK_FRAMING_BYTES),
     });
     // `encryptOutgoing: false` (memberlist `GossipVerifyOutgoing`): seal without the keyring, which
     // still decrypts what arrives.

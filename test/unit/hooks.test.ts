@@ -3,7 +3,7 @@
  * something unusable is counted, logged at warn, and replaced by empty state or no payload; the
  * options refuse hooks of the wrong shape.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { CoreEvent } from '../../src/core/effects.js';
 import { InvalidOptionsError } from '../../src/errors.js';
 import type { MemberSnapshot } from '../../src/events.js';
@@ -11,6 +11,7 @@ import type { PingHook, ProbeResult } from '../../src/hooks/ping.js';
 import type { UserStateHook } from '../../src/hooks/user-state.js';
 import { resolveOptions } from '../../src/options.js';
 import { HostHooks } from '../../src/runtime/hooks.js';
+import type * as api from '../../src/index.js';
 import type { PushPullMessage } from '../../src/wire/messages.js';
 
 interface Recorder {
@@ -98,6 +99,18 @@ describe('ping hook', () => {
     const throwing = hooks(undefined, { onProbe() { throw new Error('listener bug'); } });
     expect(throwing.h.handle(event)).toBe(true);
     expect(failures(throwing.rec)).toEqual([{ hook: 'ping.onProbe' }]);
+  });
+});
+
+describe('public types', () => {
+  it('exports the hook types from the package root, as the options take them', () => {
+    expectTypeOf<api.HearsayOptions['userState']>().toEqualTypeOf<api.UserStateHook | undefined>();
+    expectTypeOf<api.HearsayOptions['ping']>().toEqualTypeOf<api.PingHook | undefined>();
+    expectTypeOf<Parameters<NonNullable<api.PingHook['onProbe']>>[0]>().toEqualTypeOf<api.ProbeResult>();
+    expectTypeOf<api.ProbeResult>().toEqualTypeOf<{ readonly member: api.MemberSnapshot; readonly rttMs: number; readonly payload: Uint8Array }>();
+    expectTypeOf<api.MemberSnapshot['rttMs']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<api.UserStateHook['local']>().toEqualTypeOf<(join: boolean) => Uint8Array>();
+    expectTypeOf<api.UserStateHook['merge']>().toEqualTypeOf<(remote: Uint8Array, join: boolean) => void>();
   });
 });
 
