@@ -33,11 +33,11 @@ import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './random.js';
 import type { FailedMembers } from './reconnect.js';
+import { smoothRtt } from './rtt.js';
 import type { SelfState } from './self.js';
+import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
 import type { Membership } from './state-merge.js';
-import { smoothRtt } from './rtt.js';
-import { snapshotOf } from './snapshot.js';
 import type { Streams } from './streams.js';
 import type { ProbeEndTimer, ProbeTickTimer, ProbeTimeoutTimer } from './timers.js';
 
