@@ -33,6 +33,12 @@ export interface MemberSnapshot {
   /** The metadata decoded as serf tags, when it is in that form (`0xFF` + msgpack string map). */
   readonly tags: Readonly<Record<string, string>> | undefined;
   readonly versions: MemberVersions;
+  /**
+   * Smoothed round trip of this node's direct probes of the member, ms: an exponentially weighted
+   * moving average with weight 1/8 on each new sample, as TCP's SRTT (RFC 6298). `undefined` until
+   * a direct probe of it has completed, for ourselves, and again after the member's address changes.
+   */
+  readonly rttMs: number | undefined;
 }
 
 /** `join`: a member became known and alive (new, or back from dead/left). */

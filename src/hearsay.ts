@@ -379,8 +379,9 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       case 'fail':
       case 'leave':
         return this.deliver(event.type, { member: event.member });
-      case 'remote-state':
-        if (this.serf && !this.serf.witnessState(event.userState)) this.logger.debug({ bytes: event.userState.length }, "push/pull user state is not serf's; ignored");
+      case 'merge-user-state':
+        // The host's userState hook has had it (runtime/hooks.ts); serf's state carries its clock.
+        if (this.serf && !this.serf.witnessState(event.state)) this.logger.debug({ bytes: event.state.length }, "push/pull user state is not serf's; ignored");
         return;
       case 'message':
         this.serf?.witnessMessage(event.payload);

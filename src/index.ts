@@ -50,3 +50,7 @@ export type { DialOptions, StreamConnection, Transport, TransportHandlers } from
 export { UdpTransport } from './transport/udp.js';
 export { Keyring } from './wire/keyring.js';
 export { encodeMetadata } from './metadata.js';
+/** The `userState` option: memberlist's `Delegate.LocalState` / `MergeRemoteState`. */
+export type { UserStateHook } from './hooks/user-state.js';
+/** The `ping` option: memberlist's `PingDelegate` (`AckPayload`, `NotifyPingComplete`). */
+export type { PingHook, ProbeResult } from './hooks/ping.js';

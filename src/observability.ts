@@ -110,6 +110,8 @@ export const METRIC = {
   pushPullRemoteBytes: 'hearsay_push_pull_remote_state_bytes',
   /** Counter: isolations this node came back from (every probe unanswered, then an answer; `self:isolated`). No memberlist equivalent. */
   isolations: 'hearsay_isolations_total',
+  /** Counter: calls of a host hook that threw or returned something unusable {hook}: `userState.local`, `userState.merge`, `ping.ackPayload`, `ping.onProbe`. */
+  hookFailures: 'hearsay_hook_failures_total',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -12,6 +12,8 @@ import type { Transport } from './transport/transport.js';
 import { InvalidOptionsError } from './errors.js';
 import { parseHostPort } from './address.js';
 import { SERF_DELEGATE_PROTOCOL } from './serf/intents.js';
+import { checkPingHook, type PingHook } from './hooks/ping.js';
+import { checkUserStateHook, type UserStateHook } from './hooks/user-state.js';
 
 /** memberlist's fixed metadata cap (`MetaMaxSize`), in bytes. */
 export const MAX_METADATA_BYTES = 512;
@@ -208,6 +210,17 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
    * themselves (`state`, `reason`, `outcome`, `type`, `queue`); values are strings. Default none.
    */
   readonly metricLabels?: MetricLabels;
+  /**
+   * Host state carried in every push/pull exchange, both ways (memberlist `Delegate.LocalState` /
+   * `MergeRemoteState`; see {@link UserStateHook}). Default none: empty user state is sent, and
+   * what peers send is dropped.
+   */
+  readonly userState?: UserStateHook;
+  /**
+   * Ack payloads and probe round trips (memberlist `PingDelegate`; see {@link PingHook}). Default
+   * none: acks carry no payload, as serf expects from nodes that are not serf agents.
+   */
+  readonly ping?: PingHook;
 }
 
 /** Options after defaults and validation: every field present. */
@@ -230,6 +243,8 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly metrics: Metrics | undefined;
   /** Validated and frozen; `{}` when none were given. */
   readonly metricLabels: MetricLabels;
+  readonly userState: UserStateHook | undefined;
+  readonly ping: PingHook | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -269,6 +284,8 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     logger: undefined,
     metrics: undefined,
     metricLabels: {},
+    userState: undefined,
+    ping: undefined,
     name: options.name,
     preset,
   };
@@ -337,6 +354,8 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     const n = typeof r.label === 'string' ? utf8.encode(r.label).length : -1;
     if (n < 1 || n > 255) throw new InvalidOptionsError('label', 'must be a string of 1–255 UTF-8 bytes');
   }
+  checkUserStateHook(r.userState);
+  checkPingHook(r.ping);
   if (r.randomSeed !== undefined && (typeof r.randomSeed !== 'number' || !Number.isFinite(r.randomSeed))) {
     throw new InvalidOptionsError('randomSeed', 'must be a finite number');
   }

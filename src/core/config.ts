@@ -18,8 +18,17 @@ export interface CoreConfig extends ProtocolOptions {
   readonly vsn: Uint8Array;
   /** memberlist protocol version spoken, 2…5. Features key on the *peer's* PMax (reference §4). */
   readonly protocolVersion: number;
-  /** Ack payload for pings (serf: a coordinate); `null`/absent sends Go's nil. */
+  /**
+   * Default ack payload for pings, used when the step brings none (`handlePacket`'s `ackPayload`,
+   * which the driver takes from the host's ping hook); `null`/absent sends Go's nil.
+   */
   readonly ackPayload?: Uint8Array | null;
+  /**
+   * Emit a `probe` event for every completed direct probe (the host's `ping.onProbe` hook is set).
+   * Off by default: each event costs a member snapshot, and nobody would read it. The smoothed
+   * RTT on member entries is kept either way. Default false.
+   */
+  readonly reportProbes?: boolean;
   /**
    * Bytes the driver adds to each datagram after the core has built it — label (2 + len) and
    * encryption (29 for version 1) — subtracted from `packetBudgetBytes` when sizing piggybacked

@@ -92,9 +92,11 @@ export class Core {
   /**
    * Handles one datagram's messages, in order (compounds already flattened: a buddy-system
    * suspect must follow its ping). `from` is the UDP source `host:port`, used for replies when the
-   * sender gave no `Source*` fields.
+   * sender gave no `Source*` fields. `ackPayload`, when given, goes in the acks to this packet's
+   * pings (the driver asks the host's ping hook before the step); `null` sends none, and absent
+   * falls back to `config.ackPayload`.
    */
-  handlePacket(now: number, from: string, messages: readonly PacketMessage[], fx: Effects): void {
+  handlePacket(now: number, from: string, messages: readonly PacketMessage[], fx: Effects, ackPayload?: Uint8Array | null): void {
     if (!this.p.self.started) {
       drop(fx, 'not-started', { from }, 'packet before start');
       return;
@@ -102,7 +104,7 @@ export class Core {
     for (const msg of messages) {
       try {
         if (msg.type === 'ack' || msg.type === 'nack') this.p.isolation.heard(now, fx); // an answer: we are not cut off
-        this.dispatch(now, from, msg, fx);
+        this.dispatch(now, from, msg, fx, ackPayload);
       } catch (error) {
         drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
       }
@@ -139,10 +141,10 @@ export class Core {
     if (this.p.self.started) this.p.gossip.resumeIfParked(now, fx);
   }
 
-  private dispatch(now: number, from: string, msg: PacketMessage, fx: Effects): void {
+  private dispatch(now: number, from: string, msg: PacketMessage, fx: Effects, ackPayload: Uint8Array | null | undefined): void {
     switch (msg.type) {
       case 'ping':
-        return this.p.responder.handlePing(fx, from, msg);
+        return this.p.responder.handlePing(fx, from, msg, ackPayload === undefined ? (this.p.config.ackPayload ?? null) : ackPayload);
       case 'indirect-ping':
         return this.p.responder.handleIndirectPing(now, fx, from, msg);
       case 'ack':
@@ -262,13 +264,15 @@ export class Core {
 
   /**
    * Merges a peer's push/pull (the driver calls this with the seed's reply during `join`).
-   * Checks protocol compatibility first (reference §4) and merges nothing on failure.
+   * Checks protocol compatibility first (reference §4) and merges nothing on failure. User state
+   * in it becomes a `merge-user-state` event with `join`: the flag we sent (default: the reply's
+   * echo of it).
    * @returns the incompatibility as an Error ("Node 'x' protocol version (2) is incompatible: [3, 5]"), else `undefined`.
    */
-  mergeRemoteState(now: number, remote: PushPullMessage, fx: Effects): Error | undefined {
+  mergeRemoteState(now: number, remote: PushPullMessage, fx: Effects, join = remote.join): Error | undefined {
     try {
       this.p.isolation.heard(now, fx);
-      return this.p.pushPull.merge(now, fx, remote);
+      return this.p.pushPull.merge(now, fx, remote, join);
     } catch (error) {
       drop(fx, 'internal-error', { error: String(error) }, 'merge failed');
       return error instanceof Error ? error : new Error(String(error));

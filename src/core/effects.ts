@@ -22,14 +22,24 @@ export type CoreEvent =
   | ({ readonly type: 'self:isolated' } & IsolatedEvent)
   /** A user message: `address` is the datagram's or stream's source, `from` the member it names (see `MemberTable.senderAt`). */
   | { readonly type: 'message'; readonly from: string | undefined; readonly address: string; readonly payload: Uint8Array }
-  /** A merged push/pull carried delegate (user) state: memberlist's `MergeRemoteState(buf, join)`. */
-  | { readonly type: 'remote-state'; readonly userState: Uint8Array; readonly join: boolean }
   /**
    * A broadcast queued with a completion id (`leave()`, `setMetadata()`, `broadcastUser()`) has
    * been sent `retransmitLimit` times (or was replaced or dropped), or there was nothing to wait
    * for (transmits 0). `id` is the completion id the caller passed.
    */
-  | { readonly type: 'broadcast-done'; readonly id: number; readonly transmits: number };
+  | { readonly type: 'broadcast-done'; readonly id: number; readonly transmits: number }
+  /**
+   * A direct probe completed (memberlist `NotifyPingComplete`): `member` after its smoothed RTT took
+   * this sample, `rttMs` this probe's round trip, `payload` the ack's (empty for Go's nil). Emitted
+   * only with `CoreConfig.reportProbes`; the driver hands it to the host's ping hook.
+   */
+  | { readonly type: 'probe'; readonly member: MemberSnapshot; readonly rttMs: number; readonly payload: Uint8Array }
+  /**
+   * A push/pull brought user state (`UserStateLen` > 0) and its node states were merged: the driver
+   * hands `state` to the host's user-state hook (memberlist `MergeRemoteState(buf, join)`), in order
+   * with the step's other events. `join` is the exchange's join flag (ours when we initiated).
+   */
+  | { readonly type: 'merge-user-state'; readonly state: Uint8Array; readonly join: boolean };
 
 /** Log levels the core uses (it never logs above debug). */
 export type CoreLogLevel = 'debug' | 'trace';

@@ -32,6 +32,8 @@ export interface MemberEntry {
   stateChangeAt: number;
   /** Cached snapshot; cleared on any change. */
   snapshot: MemberSnapshot | undefined;
+  /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. Absent reads as undefined. */
+  rttMs?: number | undefined;
 }
 
 /** Member counts by state (self included). */

@@ -33,11 +33,15 @@ import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './random.js';
 import type { FailedMembers } from './reconnect.js';
+import { smoothRtt } from './rtt.js';
 import type { SelfState } from './self.js';
+import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
 import type { Membership } from './state-merge.js';
 import type { Streams } from './streams.js';
 import type { ProbeEndTimer, ProbeTickTimer, ProbeTimeoutTimer } from './timers.js';
+
+const EMPTY = new Uint8Array(0);
 
 /** The probe in flight (memberlist's blocking `probeNode`, unrolled into state + timers). */
 interface ActiveProbe {
@@ -316,12 +320,28 @@ export class ProbeCycle {
     if (p === undefined || p.seqNo !== ack.seqNo) return false;
     this.close(p);
     // Go reports the RTT only for acks in the direct phase.
-    if (!p.indirectSent) fx.metric('observe', METRIC.probeRttMs, now - p.startedAt);
+    if (!p.indirectSent) this.directAck(now, fx, p, ack);
     fx.metric('observe', METRIC.probeDurationSeconds, (now - p.startedAt) / 1000);
     this.d.health.apply(fx, -1);
     this.d.membership.probeAnswered(now, fx, p.target.name);
     this.afterProbe(now, fx);
     return true;
+  }
+
+  /**
+   * A direct probe completed (memberlist's `NotifyPingComplete`): record its round trip in the
+   * member's smoothed RTT and, when the host listens (`reportProbes`), report it with the ack's
+   * payload. The entry must still be the one we probed: a member reaped and re-added meanwhile
+   * is another incarnation of the name, whose RTT this sample does not describe.
+   */
+  private directAck(now: number, fx: Effects, p: ActiveProbe, ack: AckMessage): void {
+    const rttMs = now - p.startedAt;
+    fx.metric('observe', METRIC.probeRttMs, rttMs);
+    const entry = this.d.members.get(p.target.name);
+    if (entry !== p.target) return;
+    entry.rttMs = smoothRtt(entry.rttMs, rttMs);
+    entry.snapshot = undefined;
+    if (this.d.config.reportProbes === true) fx.emit({ type: 'probe', member: snapshotOf(entry), rttMs, payload: ack.payload ?? EMPTY });
   }
 
   /**

@@ -43,7 +43,11 @@ export function pushPullScale(intervalMs: number, n: number): number {
   return multiplier * intervalMs;
 }
 
-/** Our whole table (self and every state, in probe order) as a push/pull message. No user state yet. */
+/**
+ * Our whole table (self and every state, in probe order) as a push/pull message. Its user state is
+ * empty: the core cannot call the host, so the driver fills it in from the user-state hook just
+ * before the frame is written (see docs/architecture.md, "Host hooks").
+ */
 export function localState(members: MemberTable, join: boolean): PushPullMessage {
   const nodes: PushNodeState[] = [];
   for (const e of members.entries()) {
@@ -124,11 +128,13 @@ export class PushPull {
    * memberlist `mergeRemoteState`: {@link verifyProtocol} first (on failure nothing is merged), then
    * per entry: alive → `aliveNode`; left → `dead` with From = Node (→ left); suspect and dead → a
    * *suspect from us* — a remote death is only a local suspicion (reference §7.13), so one confused
-   * peer cannot kill members wholesale. Then, as memberlist calls `MergeRemoteState`, a
-   * non-empty `userState` is emitted as a `remote-state` event (the facade's serf adapter reads
-   * serf's Lamport clock from it).
+   * peer cannot kill members wholesale. Then, if the peer sent user state, a `merge-user-state`
+   * event for the driver to hand to the host's hook (memberlist calls `MergeRemoteState` last, and
+   * only for a non-empty buffer; the facade's serf adapter also reads serf's Lamport clock from it).
+   * `join` is the exchange's flag: ours when we initiated it, the peer's when it did (memberlist
+   * passes the same).
    */
-  merge(now: number, fx: Effects, remote: PushPullMessage): Error | undefined {
+  merge(now: number, fx: Effects, remote: PushPullMessage, join: boolean): Error | undefined {
     const { members, membership } = this.d;
     const err = verifyProtocol(members, remote.nodes);
     if (err !== undefined) {
@@ -154,7 +160,7 @@ export class PushPull {
       }
     }
     fx.metric('increment', METRIC.pushPull, 1, { outcome: 'ok' });
-    if (remote.userState.length > 0) fx.emit({ type: 'remote-state', userState: remote.userState, join: remote.join });
+    if (remote.userState.length > 0) fx.emit({ type: 'merge-user-state', state: remote.userState, join });
     return undefined;
   }
 
@@ -216,7 +222,8 @@ export class PushPull {
       fx.log('debug', { error: why }, 'push/pull failed');
       return;
     }
-    this.merge(now, fx, result);
+    // Periodic and reconnect exchanges are never joins.
+    this.merge(now, fx, result, false);
   }
 
   /**
@@ -226,7 +233,7 @@ export class PushPull {
    */
   handleRequest(now: number, fx: Effects, request: PushPullMessage): PushPullMessage {
     const reply = this.localState(request.join);
-    this.merge(now, fx, request);
+    this.merge(now, fx, request, request.join);
     return reply;
   }
 }

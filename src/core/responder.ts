@@ -53,15 +53,15 @@ export class Responder {
     return this.relays.get(timer.seqNo)?.token !== timer.token;
   }
 
-  /** Answers a ping addressed to us (or to anyone) with an ack, gossip piggybacked. */
-  handlePing(fx: Effects, from: string, ping: PingMessage): void {
+  /** Answers a ping addressed to us (or to anyone) with an ack carrying `payload` (null: Go's nil), gossip piggybacked. */
+  handlePing(fx: Effects, from: string, ping: PingMessage, payload: Uint8Array | null): void {
     const cfg = this.d.config;
     if (ping.node !== '' && ping.node !== cfg.name) {
       // A restarted peer under a new name must not ack pings meant for the old one (reference §7.10).
       drop(fx, 'wrong-node', { node: ping.node, from }, 'ping for another node');
       return;
     }
-    this.d.outbox.sendDirect(fx, replyAddress(ping, from), { type: 'ack', seqNo: ping.seqNo, payload: cfg.ackPayload ?? null }, this.deadNoteFor(ping.sourceNode));
+    this.d.outbox.sendDirect(fx, replyAddress(ping, from), { type: 'ack', seqNo: ping.seqNo, payload }, this.deadNoteFor(ping.sourceNode));
   }
 
   /**

@@ -39,6 +39,7 @@ export function snapshotOf(entry: MemberEntry): MemberSnapshot {
     metadata: entry.meta.slice(),
     tags: decodeTags(entry.meta),
     versions: versionsOf(entry.vsn),
+    rttMs: entry.rttMs,
   });
   entry.snapshot = snap;
   return snap;

@@ -131,6 +131,7 @@ export class Membership {
         state: 'dead',
         stateChangeAt: Number.NEGATIVE_INFINITY,
         snapshot: undefined,
+        rttMs: undefined,
       };
       members.add(entry, this.d.random);
     } else if (!bytesEqual(entry.addr, a.addr) || entry.port !== a.port) {
@@ -178,6 +179,7 @@ export class Membership {
       entry.addr = a.addr;
       entry.port = a.port;
       entry.address = bytesToHostPort(a.addr, a.port) ?? entry.address;
+      entry.rttMs = undefined; // another host or process: the old round trips say nothing about it
     }
     members.setState(entry, 'alive', now);
 

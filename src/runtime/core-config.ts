@@ -32,6 +32,7 @@ export function coreConfig(o: ResolvedOptions, meta: Uint8Array, addr: Uint8Arra
     meta,
     vsn: Uint8Array.of(1, 5, o.protocolVersion, d.min, d.max, d.version),
     protocolVersion: o.protocolVersion,
+    reportProbes: o.ping?.onProbe !== undefined,
   };
 }
 

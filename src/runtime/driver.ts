@@ -27,6 +27,8 @@ import { Keyring } from '../wire/keyring.js';
 import { decodePayload, openPacket, sealPacket, type PacketSecurity, type SealOptions } from '../wire/packet.js';
 import { PayloadTooLargeError, RemoteError } from '../errors.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { packetOverhead } from './core-config.js';
+import { ACK_FRAMING_BYTES, HostHooks } from './hooks.js';
 import { MessageMetrics } from './message-metrics.js';
 import { StreamService } from './streams.js';
 import { TimerHeap } from './timer-heap.js';
@@ -100,6 +102,8 @@ export class Driver {
   private readonly seal: readonly [SealOptions, SealOptions];
   private readonly streams: StreamService;
   private readonly messages: MessageMetrics;
+  /** The host's `userState` and `ping` hooks, guarded (hooks.ts). */
+  private readonly hooks: HostHooks;
   /** A drained effects sink kept for the next step (a step nested in an event listener gets its own). */
   private spare: StepEffects | undefined;
   /** Timer lateness beyond this means the process was stalled, ms (Infinity: rule off). */
@@ -112,6 +116,14 @@ export class Driver {
     const o = config.options;
     this.security = packetSecurity(o);
     this.messages = new MessageMetrics(config.metrics);
+    this.hooks = new HostHooks({
+      userState: o.userState,
+      ping: o.ping,
+      logger: config.logger,
+      metrics: config.metrics,
+      maxUserStateBytes: o.maxStreamBytes,
+      maxAckPayloadBytes: Math.max(0, o.packetBudgetBytes - packetOverhead(o) - ACK_FRAMING_BYTES),
+    });
     // `encryptOutgoing: false` (memberlist `GossipVerifyOutgoing`): seal without the keyring, which
     // still decrypts what arrives.
     const { keyring: _keyring, ...plaintext } = this.security;
@@ -131,7 +143,7 @@ export class Driver {
       compress: o.compression,
       limits: o,
       tcpTimeoutMs: o.tcpTimeoutMs,
-      serve: (from, request) => this.step((now, fx) => this.core.handleStream(now, from, request, fx)),
+      serve: (from, request) => this.serveStream(from, request),
     });
     // A fifth of the probe timeout: late enough to ignore ordinary jitter, early enough that a
     // stall which could have eaten an ack window is always noticed.
@@ -193,7 +205,8 @@ export class Driver {
     for (const s of fx.schedules) this.heap.push(now + s.afterMs, s.timer);
     // Every step: new timers may be earlier, and the step may have made the earliest stale.
     this.arm();
-    for (const event of fx.events) this.config.onEvent(event);
+    // Hook-bound events go to the hooks, in order with the host's events.
+    for (const event of fx.events) if (!this.hooks.handle(event)) this.config.onEvent(event);
   }
 
   /** Wraps an inner message (compress, CRC, encrypt, label) and sends it, best effort. */
@@ -254,7 +267,10 @@ export class Driver {
       logger.debug({ from, error }, 'dropped message');
     }
     if (this.messages.enabled) for (const m of messages) this.messages.count(METRIC.messagesReceived, m.type);
-    if (messages.length > 0) this.step((now, fx) => this.core.handlePacket(now, from, messages, fx));
+    if (messages.length === 0) return;
+    // memberlist asks its PingDelegate for each ack; the core cannot, so the bytes come with the step.
+    const ackPayload = this.hooks.hasAckPayload && messages.some((m) => m.type === 'ping') ? this.hooks.ackPayload() : undefined;
+    this.step((now, fx) => this.core.handlePacket(now, from, messages, fx, ackPayload));
   }
 
   // ---- timers -------------------------------------------------------------------------------
@@ -319,7 +335,19 @@ export class Driver {
    * message). Rejects with `TimeoutError`, `AbortError`, `TransportError` or `RemoteError`.
    */
   exchange(to: string, request: StreamMessage, timeoutMs: number, signal?: AbortSignal): Promise<StreamMessage | undefined> {
-    return this.streams.exchange(to, request, timeoutMs, signal);
+    // A push/pull leaves the core with empty user state: ours goes in now, just before it is written.
+    return this.streams.exchange(to, this.hooks.withLocalState(request), timeoutMs, signal);
+  }
+
+  /**
+   * One inbound stream request, served by a core step. For a push/pull our user state is taken
+   * *before* the step, which merges theirs and hands it to the hook: memberlist's order (reply
+   * built, then merge), so `local()` never echoes what `merge()` just took in.
+   */
+  private serveStream(from: string, request: StreamMessage): StreamMessage | undefined {
+    const local = request.type === 'push-pull' ? this.hooks.localState(request.join) : undefined;
+    const reply = this.step((now, fx) => this.core.handleStream(now, from, request, fx));
+    return reply?.type === 'push-pull' && local !== undefined ? { ...reply, userState: local } : reply;
   }
 
   private runCoreStream(to: string, id: number, request: StreamMessage, timeoutMs: number): void {

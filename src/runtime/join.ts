@@ -58,7 +58,7 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
       try {
         const reply = await driver.exchange(address, core.localState(true), ctx.timeoutMs, signal);
         if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
-        const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx));
+        const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx, true));
         if (err) throw err;
         return undefined;
       } catch (error) {

@@ -38,19 +38,19 @@ describe('push/pull user state', () => {
     userState,
   });
 
-  it('is emitted as remote-state after a merge, with the join flag, on both sides of the exchange', () => {
+  it('is emitted as merge-user-state after a merge, with the join flag, on both sides of the exchange', () => {
     const a = new TestNode('A', 1).start(0);
     const state = Uint8Array.of(2, 0x80);
     a.step((c, fx) => c.handleStream(10, addr(2), remote(state, true), fx));
-    expect(a.eventsOf('remote-state')).toEqual([{ type: 'remote-state', userState: state, join: true }]);
+    expect(a.eventsOf('merge-user-state')).toEqual([{ type: 'merge-user-state', state, join: true }]);
     expect(a.core.member('B')?.state).toBe('alive');
     a.step((c, fx) => c.mergeRemoteState(20, remote(state, false), fx));
-    expect(a.eventsOf('remote-state').map((e) => e.join)).toEqual([true, false]);
+    expect(a.eventsOf('merge-user-state').map((e) => e.join)).toEqual([true, false]);
     // Not when empty (memberlist calls MergeRemoteState only with user state), nor when the
     // version check rejects the exchange (nothing is merged then).
     a.step((c, fx) => c.mergeRemoteState(30, remote(new Uint8Array(0)), fx));
     const incompatible = Uint8Array.of(1, 5, 2, 2, 5, 9);
     a.step((c, fx) => c.mergeRemoteState(40, remote(state, false, incompatible), fx));
-    expect(a.eventsOf('remote-state')).toHaveLength(2);
+    expect(a.eventsOf('merge-user-state')).toHaveLength(2);
   });
 });

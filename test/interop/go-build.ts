@@ -5,7 +5,7 @@
  * @module
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './processes.js';
@@ -15,7 +15,7 @@ const repoRoot = join(here, '..', '..');
 const binDir = join(here, 'bin');
 /** Where {@link ensureGoPeerBuilt} puts the Go peer (gitignored). */
 export const GO_PEER_BIN = join(binDir, 'peer');
-const GO_PEER_SRC = join(here, 'peer', 'main.go');
+const GO_PEER_DIR = join(here, 'peer');
 const GOCODE = process.env.GOCODE ?? '/usr/share/gocode';
 const BUILD_TIMEOUT_MS = 180_000;
 
@@ -52,7 +52,7 @@ let lastUnavailable = '';
 
 /**
  * Builds the Go peer once (per process) into test/interop/bin/peer, offline, in GOPATH mode
- * against the system memberlist. Rebuilds when main.go is newer than the binary. Resolves to
+ * against the system memberlist. Rebuilds when a source file of peer/ is newer than the binary. Resolves to
  * the binary path, or `undefined` when Go or memberlist are not installed. A compile error
  * (prerequisites present, build failed) rejects: that is a bug, not a missing dependency.
  */
@@ -62,7 +62,7 @@ export function ensureGoPeerBuilt(): Promise<string | undefined> {
 }
 
 async function buildGoPeer(): Promise<string | undefined> {
-  if (existsSync(GO_PEER_BIN) && statSync(GO_PEER_BIN).mtimeMs >= statSync(GO_PEER_SRC).mtimeMs) return GO_PEER_BIN;
+  if (existsSync(GO_PEER_BIN) && statSync(GO_PEER_BIN).mtimeMs >= newestSource()) return GO_PEER_BIN;
   const problem = goPrerequisiteProblem();
   if (problem) {
     lastUnavailable = problem;
@@ -88,6 +88,12 @@ async function buildGoPeer(): Promise<string | undefined> {
   }
   renameSync(tmp, GO_PEER_BIN);
   return GO_PEER_BIN;
+}
+
+/** Modification time of the newest `.go` file of the peer (main.go, hooks.go, …), ms. */
+function newestSource(): number {
+  const files = readdirSync(GO_PEER_DIR).filter((f) => f.endsWith('.go'));
+  return Math.max(...files.map((f) => statSync(join(GO_PEER_DIR, f)).mtimeMs));
 }
 
 /** Why the Go peer is unavailable, after {@link ensureGoPeerBuilt} resolved `undefined`. */

@@ -40,7 +40,13 @@ export type PeerEvent =
   | { event: 'stderr'; line: string; at: number }
   | { event: 'exit'; code: number | null; signal: string | null; at: number }
   | { event: 'meta-updated' | 'left' | 'shutdown' | 'pong' | 'user-queued'; at: number }
-  | { event: 'sent'; to: string; at: number };
+  | { event: 'sent'; to: string; at: number }
+  /** `stateHooks`: Delegate.LocalState(join) was called / MergeRemoteState(data, join) received `data` (hex). */
+  | { event: 'local-state'; join: boolean; at: number }
+  | { event: 'merge-state'; join: boolean; data: string; at: number }
+  | { event: 'state-set'; data: string; at: number }
+  /** `pingDelegate`: NotifyPingComplete(member, rtt, payload); `nil` when the ack's payload was Go's nil. */
+  | { event: 'ping-complete'; member: string; rttMs: number; payload: string; nil: boolean; at: number };
 
 /** How to start a Go peer. Every field optional except `name`. */
 export interface GoPeerOptions {
@@ -65,6 +71,10 @@ export interface GoPeerOptions {
   readonly udpFilter?: boolean;
   /** Ready deadline, ms (default 10 000). */
   readonly readyTimeoutMs?: number;
+  /** Report Delegate.LocalState / MergeRemoteState calls, sending `userState` as our push/pull user state (peer/hooks.go). */
+  readonly stateHooks?: { readonly userState: Uint8Array };
+  /** Install a PingDelegate reporting NotifyPingComplete; `ackPayload` is what AckPayload() returns (default nil). */
+  readonly pingDelegate?: { readonly ackPayload?: Uint8Array };
 }
 
 type PeerWaiter = { pred: (e: PeerEvent) => boolean; from: number; resolve: (e: PeerEvent) => void };
@@ -101,6 +111,8 @@ export class GoPeer {
     if (opts.protocol !== undefined) args.push('-protocol', String(opts.protocol));
     if (opts.verbose) args.push('-verbose');
     if (opts.udpFilter) args.push('-udp-filter');
+    if (opts.stateHooks) args.push('-state-hooks', '-user-state', hex(opts.stateHooks.userState));
+    if (opts.pingDelegate) args.push('-ping-delegate', ...(opts.pingDelegate.ackPayload ? ['-ack-payload', hex(opts.pingDelegate.ackPayload)] : []));
     if (opts.timings === undefined || Object.keys(opts.timings).length > 0) {
       if (t.probeIntervalMs) args.push('-probe-interval-ms', String(t.probeIntervalMs));
       if (t.probeTimeoutMs) args.push('-probe-timeout-ms', String(t.probeTimeoutMs));
@@ -244,6 +256,11 @@ export class GoPeer {
   /** One UDP user message to `addr` through memberlist's packet path (encrypted with our primary key). */
   async sendTo(addr: string, payload: Uint8Array): Promise<void> {
     await this.request(`sendto ${addr} ${hex(payload)}`, 'sent', 5000);
+  }
+
+  /** Replaces what LocalState returns from now on. Needs `stateHooks`. */
+  async setUserState(state: Uint8Array): Promise<void> {
+    await this.request(`state ${hex(state)}`, 'state-set', 5000);
   }
 
   /** Drop (true) or resume (false) every inbound datagram; TCP unaffected. Needs `udpFilter`. */

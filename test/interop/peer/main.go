@@ -27,6 +27,8 @@
 //	-suspicion-mult, -pushpull-interval-ms, -tcp-timeout-ms, -gossip-to-dead-ms
 //	-verbose           also report DEBUG/INFO log lines as "log" events
 //	-udp-filter        wrap NetTransport so `udp deaf` can drop all inbound UDP
+//	-state-hooks, -user-state hex, -ping-delegate, -ack-payload hex
+//	                   delegate hooks reported as events (hooks.go)
 //	-bench             benchmark mode (bench/vs-memberlist.ts): every event gets a
 //	                   "ts" (unix ms, float), a "suspect" event is emitted when this
 //	                   node's own probe marks a member suspect (memberlist v0.2.2 has
@@ -38,7 +40,7 @@
 //
 //	join a:p,b:p | members | meta <hex> | leave [timeoutMs] | shutdown |
 //	keyring use|add|remove <b64> | keyring list | user <hex> | sendto <ip:port> <hex> |
-//	udp deaf|hear (needs -udp-filter) | stats | ping
+//	udp deaf|hear (needs -udp-filter) | stats | ping | state <hex> (hooks.go)
 //
 // Events (stdout), one JSON object per line:
 //
@@ -203,8 +205,8 @@ func (d *delegate) NotifyMsg(b []byte) {
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
 	return d.queue.GetBroadcasts(overhead, limit)
 }
-func (d *delegate) LocalState(join bool) []byte            { return nil }
-func (d *delegate) MergeRemoteState(buf []byte, join bool) {}
+func (d *delegate) LocalState(join bool) []byte            { return hookLocalState(join) }
+func (d *delegate) MergeRemoteState(buf []byte, join bool) { hookMergeRemoteState(buf, join) }
 
 // logSink receives memberlist's log output (one Write per log line), counts
 // decryption failures and reports ERR/WARN lines (all lines with -verbose).
@@ -397,6 +399,9 @@ func main() {
 	flag.Var(&keys, "key", "base64 AES key (repeatable / comma list; first = primary)")
 	flag.Parse()
 	benchMode = *bench
+	if err := initHooks(); err != nil {
+		fatal(err)
+	}
 	if *name == "" {
 		fatal(fmt.Errorf("-name is required"))
 	}
@@ -536,6 +541,7 @@ func main() {
 	}
 	conf.Delegate = del
 	conf.Events = events{}
+	conf.Ping = pingHooksFromFlags() // hooks.go: nil unless -ping-delegate
 
 	m, err := memberlist.Create(conf)
 	if err != nil {
@@ -668,6 +674,10 @@ func main() {
 				}
 				emit(map[string]interface{}{"event": "left"})
 			}()
+		case "state":
+			if err := setUserState(args); err != nil {
+				emitErr(cmd, err)
+			}
 		case "shutdown":
 			shutdown(0)
 		case "udp":
