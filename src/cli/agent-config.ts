@@ -31,6 +31,7 @@ export const AGENT_FLAGS = {
   config: { type: 'string' },
   snapshot: { type: 'string' },
   rejoin: { type: 'boolean' },
+  serf: { type: 'boolean' },
   'log-level': { type: 'string' },
   json: { type: 'boolean' },
   'rpc-socket': { type: 'string' },
@@ -56,6 +57,8 @@ export interface AgentConfig {
   readonly label: string | undefined;
   readonly snapshot: string | undefined;
   readonly rejoin: boolean;
+  /** Speak serf's delegate protocol (`delegateProtocol: 'serf'`): serf agents see a leave as `left`. */
+  readonly serf: boolean;
   readonly logLevel: LogLevel;
   readonly json: boolean;
   readonly rpc: RpcEndpoint;
@@ -172,6 +175,7 @@ export function agentConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     label,
     snapshot: pick(f.snapshot, 'snapshot', str),
     rejoin: pick(f.rejoin, 'rejoin', bool) ?? false,
+    serf: pick(f.serf, 'serf', bool) ?? false,
     logLevel,
     json: pick(f.json, 'json', bool) ?? false,
     rpc: rpcEndpoint(pick(f['rpc-socket'], 'rpc-socket', str), pick(f.rpc, 'rpc', str), pick(f['rpc-token-file'], 'rpc-token-file', str), env),

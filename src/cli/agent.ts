@@ -44,6 +44,7 @@ async function startNode(cfg: AgentConfig, log: AgentLog, keys: readonly Uint8Ar
     preset: cfg.preset,
     ...(keys.length > 0 ? { secretKeys: keys } : {}),
     ...(cfg.label ? { label: cfg.label } : {}),
+    ...(cfg.serf ? { delegateProtocol: 'serf' as const } : {}),
     logger: log,
   };
   try {

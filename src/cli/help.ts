@@ -54,6 +54,7 @@ flags:
                           missing, rewritten when \`hearsay keys\` changes the ring
   --preset lan|wan|local  memberlist's timing presets (default lan)
   --label TEXT            cluster label (memberlist >= 0.3 peers only)
+  --serf                  speak serf's delegate protocol, so serf agents list a leave as left
   --config FILE.json      settings as JSON: the flag names as keys (lists as arrays, "tags" as an
                           object), plus "options" for library options such as "probeIntervalMs"
   --snapshot PATH         remember the members seen and rejoin them after a restart

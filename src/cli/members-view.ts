@@ -27,6 +27,8 @@ export interface MemberJson {
   readonly metadata?: string;
   readonly protocol: { readonly min: number; readonly max: number; readonly current: number };
   readonly delegate: { readonly min: number; readonly max: number; readonly current: number };
+  /** Smoothed round-trip time of direct probes, ms; absent until measured. */
+  readonly rttMs?: number;
 }
 
 /** Converts a snapshot for the wire and for `--json`. */
@@ -41,6 +43,7 @@ export function memberJson(m: MemberSnapshot): MemberJson {
     ...(m.tags === undefined && m.metadata.length > 0 ? { metadata: Buffer.from(m.metadata).toString('base64') } : {}),
     protocol: { min: v.protocolMin, max: v.protocolMax, current: v.protocolCurrent },
     delegate: { min: v.delegateMin, max: v.delegateMax, current: v.delegateCurrent },
+    ...(m.rttMs === undefined ? {} : { rttMs: Math.round(m.rttMs * 1000) / 1000 }),
   };
 }
 

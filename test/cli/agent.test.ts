@@ -13,6 +13,8 @@ interface MemberOut {
   readonly name: string;
   readonly status: string;
   readonly tags: Record<string, string>;
+  readonly delegate: { readonly min: number; readonly max: number; readonly current: number };
+  readonly rttMs?: number;
 }
 
 describe('hearsay agent + control commands', () => {
@@ -55,6 +57,23 @@ describe('hearsay agent + control commands', () => {
     expect(table.stdout).toContain('cli-a2');
     expect(table.stdout).not.toContain('cli-a1 ');
     for (const a of agents) expect([...a.eventNames()].every((n) => names.includes(n)), a.dump()).toBe(true);
+  });
+
+  it('--serf speaks serf\'s delegate protocol; members --json carries the measured rttMs', async () => {
+    // Its own cluster: memberlist's version check keeps serf-delegate and plain nodes apart.
+    const serf = new Agent(['--name', 'cli-serf', '--bind', '127.0.0.1:0', '--preset', 'local', '--rpc-socket', sock('cli-serf'), '--serf']);
+    agents.push(serf);
+    await serf.waitFor((l) => l.msg === 'agent started', 15_000, 'the --serf agent to start');
+    expect((await members('cli-serf')).map((m) => [m.name, m.delegate])).toEqual([['cli-serf', { min: 2, max: 5, current: 4 }]]);
+    expect((await members(names[0]!)).map((m) => m.delegate)).toEqual(names.map(() => ({ min: 0, max: 0, current: 0 })));
+    // a1 probes each peer once a second (local preset): wait, with a deadline, for an RTT.
+    const deadline = Date.now() + 15_000;
+    let peer: MemberOut | undefined;
+    while (Date.now() < deadline && (peer = (await members(names[0]!)).find((m) => m.name === 'cli-a2'))?.rttMs === undefined) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(peer?.rttMs).toBeGreaterThan(0);
+    expect(peer?.rttMs).toBeLessThan(15_000);
   });
 
   it('tags --set reaches the other agents', async () => {
