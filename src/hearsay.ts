@@ -6,11 +6,11 @@ import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { ipToBytes, parseHostPort } from './address.js';
 import { Core } from './core/core.js';
-import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
 import { AbortError, HearsayError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot, MembersFilter } from './events.js';
 import { checkCallOptions, checkMetadata, checkPayload, checkSeeds, checkTarget, memberFilter } from './inputs.js';
+import { routeCoreEvent, type EventSink } from './event-routing.js';
 import { encodeMetadata } from './metadata.js';
 import { withMetricLabels } from './metrics-labels.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
@@ -82,6 +82,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private boundPort = 0;
   private readonly clock: Clock;
   private readonly completions: Completions;
+  private readonly eventSink: EventSink;
 
   /**
    * Validates options; does no I/O.
@@ -99,6 +100,12 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.metaBytes = encodeMetadata(this.options.metadata);
     this.closed = this.closedDeferred.promise;
     this.completions = new Completions(this.clock);
+    this.eventSink = {
+      deliver: (name, payload) => this.deliver(name, payload),
+      logger: this.logger,
+      completed: (id) => this.completions.done(id),
+      healthCeiling: this.options.awarenessMaxMultiplier - 1,
+    };
   }
 
   /**
@@ -162,7 +169,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
         clock: this.clock,
         logger: this.logger,
         metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
-        onEvent: (event) => this.onCoreEvent(event),
+        onEvent: (event) => routeCoreEvent(event, this.eventSink),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),
       });
@@ -354,43 +361,6 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
 
   private withLifetime(signal: AbortSignal | undefined): AbortSignal {
     return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
-  }
-
-  private onCoreEvent(event: CoreEvent): void {
-    switch (event.type) {
-      case 'broadcast-done':
-        return this.completions.done(event.id);
-      case 'update':
-        return this.deliver('update', { member: event.member, previous: event.previous });
-      case 'join':
-      case 'suspect':
-      case 'alive':
-      case 'fail':
-      case 'leave':
-        return this.deliver(event.type, { member: event.member });
-      case 'message':
-        return this.deliver('message', { payload: event.payload, from: event.from, address: event.address });
-      case 'self:health':
-        this.logHealth(event.score, event.previous);
-        return this.deliver('self:health', { score: event.score, previous: event.previous });
-      case 'self:refute':
-        this.logger.warn({ incarnation: event.incarnation, accuser: event.accuser }, 'refuted a suspicion of this node');
-        return this.deliver('self:refute', { incarnation: event.incarnation, accuser: event.accuser, accusation: event.accusation });
-      case 'self:isolated':
-        this.logger.info({ durationMs: event.durationMs }, 'cut off from the cluster and back: held suspicions are re-checked, not declared failed');
-        return this.deliver('self:isolated', { startedAt: event.startedAt, endedAt: event.endedAt, durationMs: event.durationMs });
-    }
-  }
-
-  /**
-   * Warns only at the ceiling, where probes wait their longest and the node should be looked at
-   * (overloaded, or cut off); one failed probe raises the score by one, which is routine.
-   */
-  private logHealth(score: number, previous: number): void {
-    const ceiling = this.options.awarenessMaxMultiplier - 1;
-    if (score > previous && score >= ceiling) this.logger.warn({ score, ceiling }, 'local health at its ceiling: this node is overloaded or cut off');
-    else if (score > previous) this.logger.info({ score, ceiling }, 'local health degraded');
-    else this.logger.debug({ score }, 'local health improved');
   }
 
   /** Emits one event; a throwing listener is logged and cannot reach protocol code. */

@@ -17,6 +17,8 @@ export type {
   MembersFilter,
   MessageEvent,
   RefuteEvent,
+  SuspectEvent,
+  SuspicionEvent,
   UpdateEvent,
 } from './events.js';
 export { lan, wan, local, resolveOptions, DEFAULT_WIRE_LIMITS, MAX_METADATA_BYTES } from './options.js';

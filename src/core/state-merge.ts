@@ -30,11 +30,11 @@ import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { GossipQueues } from './queues.js';
 import type { Random } from './random.js';
-import { drop, memberEvent } from './report.js';
+import { drop, memberEvent, memberGauges } from './report.js';
 import type { SelfState } from './self.js';
 import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
-import { Suspicion, suspicionTimeouts } from './suspicion.js';
+import { Suspicion, suspicionTimeouts, suspicionView } from './suspicion.js';
 import type { SuspicionTimeoutTimer } from './timers.js';
 import type { AccuserTrust } from './trust.js';
 
@@ -215,6 +215,7 @@ export class Membership {
         fx.metric('increment', METRIC.suspectConfirmations, 1);
         running.token = this.d.tokens.next();
         scheduleSuspicion(now, fx, entry, running, Math.max(0, remaining));
+        fx.emit({ type: 'suspicion', ...suspicionView(snapshotOf(entry), running, now, s.from) });
       }
       return;
     }
@@ -235,7 +236,10 @@ export class Membership {
     suspicion.unverified = doubtful;
     this.suspicions.set(s.node, suspicion);
     scheduleSuspicion(now, fx, entry, suspicion, suspicion.initialTimeoutMs);
-    this.event(fx, 'suspect', entry);
+    const member = snapshotOf(entry);
+    fx.emit({ type: 'suspect', member, accuser: s.from });
+    fx.emit({ type: 'suspicion', ...suspicionView(member, suspicion, now, undefined) });
+    memberGauges(fx, members);
   }
 
   /**
@@ -378,12 +382,13 @@ export class Membership {
     this.event(fx, left ? 'leave' : 'fail', entry);
   }
 
-  private event(fx: Effects, type: 'join' | 'suspect' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
+  private event(fx: Effects, type: 'join' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
     memberEvent(fx, this.d.members, this.d.config.name, type, entry);
   }
 }
 
 function scheduleSuspicion(now: number, fx: Effects, entry: MemberEntry, s: Suspicion, afterMs: number): void {
+  s.deadlineAt = now + afterMs;
   const timer: SuspicionTimeoutTimer = { type: 'suspicion-timeout', token: s.token, dueAt: now + afterMs, node: entry.name, incarnation: entry.incarnation };
   fx.schedule(timer, afterMs);
 }
