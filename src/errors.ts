@@ -19,6 +19,7 @@ export const ErrorCode = {
   remote: 'HEARSAY_REMOTE',
   payloadTooLarge: 'HEARSAY_PAYLOAD_TOO_LARGE',
   invalidArgument: 'HEARSAY_INVALID_ARGUMENT',
+  nameConflict: 'HEARSAY_NAME_CONFLICT',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -85,20 +86,47 @@ export interface SeedFailure {
   readonly error: Error;
 }
 
+/** Seed failures that no retry can mend: the host must change something (see {@link JoinError}). */
+const DECISIVE: ReadonlySet<string> = new Set([ErrorCode.nameConflict]);
+
 /**
- * `join()` rejects with this when no seed answered. `failures` has one entry per seed (a seed
- * that is this node's own address fails with an `InvalidArgumentError`). The node is still
- * running and may `join()` again.
+ * `join()` rejects with this when no seed answered, or when a seed showed that this node's name
+ * is taken (then even if others answered). `failures` has one entry per failed seed (a seed that
+ * is this node's own address fails with an `InvalidArgumentError`). `cause` is the failure the
+ * host must act on first: a {@link NameConflictError} when there is one, else the first seed's
+ * error. The node is still running and may `join()` again.
  */
 export class JoinError extends HearsayError {
   readonly failures: readonly SeedFailure[];
   constructor(failures: readonly SeedFailure[]) {
     const detail = failures.map((f) => `${f.seed}: ${f.error.message}`).join('; ');
+    const decisive = failures.find((f) => DECISIVE.has((f.error as Partial<HearsayError>).code ?? ''));
     super(ErrorCode.join, `could not join through any seed (${detail || 'no seeds given'})`, {
-      cause: failures[0]?.error,
+      cause: (decisive ?? failures[0])?.error,
     });
     this.name = 'JoinError';
     this.failures = failures;
+  }
+}
+
+/**
+ * A seed's failure in a {@link JoinError} (and its `cause`): the seed's push/pull reply lists this
+ * node's name alive or suspect at another address (`holder`), so the seed ignores this node's
+ * alive as a conflict and the join cannot make it visible (memberlist has no equivalent: its
+ * claimant joins "successfully" and stays invisible). Works with Go seeds too: they reply with
+ * their table before merging. Give this node another name, or stop the one at `holder`. Nothing
+ * from that seed was merged.
+ */
+export class NameConflictError extends HearsayError {
+  /** The contested name (this node's). */
+  readonly memberName: string;
+  /** `host:port` of the live member that holds the name. */
+  readonly holder: string;
+  constructor(memberName: string, holder: string, seed: string) {
+    super(ErrorCode.nameConflict, `the name "${memberName}" is held by a live member at ${holder} (seed ${seed} lists it): start this node under another name, or stop the one at ${holder}`);
+    this.name = 'NameConflictError';
+    this.memberName = memberName;
+    this.holder = holder;
   }
 }
 

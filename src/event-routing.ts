@@ -21,7 +21,7 @@ export interface EventSink {
 /**
  * Delivers one core event as the host sees it. Payloads are rebuilt field by field, so nothing
  * internal (the `type` tag) leaks into them. Logs follow one rule: `warn` only for what the host
- * must act on (an accusation of this node, health at its ceiling).
+ * must act on (an accusation of this node, health at its ceiling, a name conflict).
  */
 export function routeCoreEvent(event: CoreEvent, sink: EventSink): void {
   const { logger } = sink;
@@ -41,6 +41,10 @@ export function routeCoreEvent(event: CoreEvent, sink: EventSink): void {
       const { type: _type, ...view } = event;
       return sink.deliver('suspicion', view);
     }
+    case 'conflict':
+      // warn: two processes share a name and one of them is invisible until it is renamed.
+      logger.warn({ name: event.existing.name, holder: event.existing.address, claimant: event.claimant.address }, 'two addresses claim one member name; the claimant is ignored: give one of them another name');
+      return sink.deliver('conflict', { existing: event.existing, claimant: event.claimant });
     case 'message':
       return sink.deliver('message', { payload: event.payload, from: event.from, address: event.address });
     case 'self:health':

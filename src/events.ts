@@ -2,6 +2,7 @@
  * Event names, payloads and member snapshots: what the host sees.
  * @module
  */
+import type { ConflictEvent } from './hooks/conflict.js';
 
 /** A member's state as the cluster sees it. `left` = graceful leave; `dead` = declared failed. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -161,6 +162,7 @@ export interface HearsayEvents {
   fail: (event: MemberEvent) => void;
   leave: (event: MemberEvent) => void;
   message: (event: MessageEvent) => void;
+  conflict: (event: ConflictEvent) => void;
   'self:refute': (event: RefuteEvent) => void;
   'self:health': (event: HealthEvent) => void;
   'self:isolated': (event: IsolatedEvent) => void;

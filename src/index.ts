@@ -39,6 +39,7 @@ export {
   InvalidOptionsError,
   JoinError,
   MetadataTooLargeError,
+  NameConflictError,
   PayloadTooLargeError,
   RemoteError,
   StateError,
@@ -46,6 +47,7 @@ export {
   TransportError,
 } from './errors.js';
 export type { ErrorCodeValue, SeedFailure } from './errors.js';
+export type { ConflictClaimant, ConflictEvent } from './hooks/conflict.js';
 export { METRIC, noopLogger, noopMetrics } from './observability.js';
 export type { LogFields, Logger, MetricLabels, MetricName, Metrics } from './observability.js';
 export type { DialOptions, StreamConnection, Transport, TransportHandlers } from './transport/transport.js';

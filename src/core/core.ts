@@ -17,6 +17,7 @@ import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/mess
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
+import { screenJoinReply, type JoinReplyOutcome } from './join-reply.js';
 import { createParts, type CoreParts } from './parts.js';
 import { pushPullScale } from './push-pull.js';
 import type { Random } from './random.js';
@@ -26,6 +27,7 @@ import type { Timer } from './timers.js';
 
 export type { CoreConfig } from './config.js';
 export type { UserTarget } from './outbox.js';
+export type { JoinReplyOutcome } from './join-reply.js';
 
 /**
  * One cluster member's protocol state machine.
@@ -275,6 +277,18 @@ export class Core {
     } finally {
       this.endStep(now, fx);
     }
+  }
+
+  /**
+   * Merges a seed's reply to our join (`join()` calls this) unless it shows the join cannot make us
+   * a member ({@link screenJoinReply}: our name is held elsewhere): then nothing is merged and the
+   * outcome says why. Otherwise as {@link mergeRemoteState}.
+   */
+  mergeJoinReply(now: number, reply: PushPullMessage, fx: Effects): JoinReplyOutcome {
+    const blocked = screenJoinReply(reply, this.p.self.entry);
+    if (blocked !== undefined) return blocked;
+    const error = this.mergeRemoteState(now, reply, fx);
+    return error === undefined ? { kind: 'merged' } : { kind: 'incompatible', error };
   }
 
   /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type { IsolatedEvent, MemberSnapshot, RefuteEvent, SuspicionEvent } from '../events.js';
+import type { ConflictEvent } from '../hooks/conflict.js';
 import type { StreamMessage } from '../wire/messages.js';
 import type { Timer } from './timers.js';
 
@@ -16,6 +17,8 @@ export type CoreEvent =
   | { readonly type: 'suspect'; readonly member: MemberSnapshot; readonly accuser: string }
   /** A suspicion started (right after `suspect`) or gained a confirmation; timings from its running timer. */
   | ({ readonly type: 'suspicion' } & SuspicionEvent)
+  /** Another address claimed a live member's name (memberlist `NotifyConflict`); reported once per claim. */
+  | ({ readonly type: 'conflict' } & ConflictEvent)
   | { readonly type: 'alive'; readonly member: MemberSnapshot }
   | { readonly type: 'fail'; readonly member: MemberSnapshot }
   | { readonly type: 'leave'; readonly member: MemberSnapshot }

@@ -8,6 +8,7 @@
  * | `SelfState` | self.ts | identity, started / leaving, our entry, refutation |
  * | `MemberTable`, `FailedMembers` | members.ts, reconnect.ts | every member in probe order; reaped failed ones |
  * | `Membership` | state-merge.ts | the alive / suspect / dead rules and the running suspicions |
+ * | `ConflictLog` | conflicts.ts | name conflicts already reported |
  * | `AccuserTrust`, `Isolation` | trust.ts, isolation.ts | when members came back; whether we are cut off |
  * | `ProbeCycle` | probe.ts | the probe ticker, the probe in flight and its watchdog |
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
@@ -20,6 +21,7 @@
  * @module
  */
 import { piggybackBudget, type CoreConfig } from './config.js';
+import { ConflictLog } from './conflicts.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
@@ -71,7 +73,7 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
   const self = new SelfState(config, health, queues);
   const outbox = new Outbox(config, members, queues);
   const trust = new AccuserTrust({ config, members, failed });
-  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust });
+  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust, conflicts: new ConflictLog() });
   const isolation = new Isolation(membership);
   return {
     config,

@@ -24,6 +24,7 @@ import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { AliveMessage, DeadMessage, SuspectMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
+import type { ConflictLog } from './conflicts.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
 import type { MemberEntry, MemberTable } from './members.js';
@@ -51,6 +52,7 @@ export interface MembershipDeps {
   readonly stall: StallGuard;
   readonly outbox: Outbox;
   readonly trust: AccuserTrust;
+  readonly conflicts: ConflictLog;
 }
 
 /**
@@ -143,6 +145,7 @@ export class Membership {
         updatesNode = true;
       } else {
         drop(fx, 'conflict', { node: a.node, mine: entry.address, theirs: bytesToHostPort(a.addr, a.port), state: entry.state }, 'conflicting address for member');
+        this.d.conflicts.report(fx, entry, a);
         return;
       }
     }

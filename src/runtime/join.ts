@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { formatHostPort, ipToBytes, parseHostPort } from '../address.js';
 import type { Core } from '../core/core.js';
-import { AbortError, InvalidArgumentError, JoinError, TransportError, type SeedFailure } from '../errors.js';
+import { AbortError, InvalidArgumentError, JoinError, NameConflictError, TransportError, type SeedFailure } from '../errors.js';
 import type { Logger } from '../observability.js';
 import type { Driver } from './driver.js';
 
@@ -32,7 +32,9 @@ export interface JoinContext {
 /**
  * memberlist's `Join`: a push/pull with every seed at once; resolves when all have answered or
  * failed. Rejects with `JoinError` (one failure per seed) only if no seed answered, and with
- * `AbortError` when `signal` aborts. A seed that is this node's own address is a failure, never
+ * `AbortError` when `signal` aborts — and with `JoinError` whenever a seed's reply shows our name
+ * held by a live member at another address (`NameConflictError`), since the cluster then ignores
+ * us whatever other seeds said. A seed that is this node's own address is a failure, never
  * dialled: memberlist counts the push/pull with itself as a successful join of a cluster of one,
  * which hid mistyped seed lists.
  */
@@ -41,7 +43,8 @@ export async function joinSeeds(ctx: JoinContext, seeds: readonly string[], sign
   if (signal.aborted) throw new AbortError('join aborted', { cause: signal.reason });
   const failures = outcomes.filter((f): f is SeedFailure => f !== undefined);
   const contacted = seeds.length - failures.length;
-  if (contacted === 0) throw new JoinError(failures);
+  // A name conflict fails the join even if another seed answered: the cluster ignores this node.
+  if (contacted === 0 || failures.some((f) => f.error instanceof NameConflictError)) throw new JoinError(failures);
   return { contacted, failures };
 }
 
@@ -58,8 +61,10 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
       try {
         const reply = await driver.exchange(address, core.localState(true), ctx.timeoutMs, signal);
         if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
-        const err = driver.step((now, fx) => core.mergeRemoteState(now, reply, fx));
-        if (err) throw err;
+        const outcome = driver.step((now, fx) => core.mergeJoinReply(now, reply, fx));
+        if (outcome?.kind === 'incompatible') throw outcome.error;
+        // Decisive: every seed of that cluster would say the same, so the next address cannot help.
+        if (outcome?.kind === 'name-held') return { seed, error: new NameConflictError(core.localMember.name, outcome.holder, address) };
         return undefined;
       } catch (error) {
         if (signal.aborted) throw error;

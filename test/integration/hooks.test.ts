@@ -2,7 +2,7 @@
  * Issue 9's hooks on real sockets (127.0.0.1, port 0): suspicion detail, conflicts, admission.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SuspectEvent, SuspicionEvent } from '../../src/index.js';
+import { JoinError, NameConflictError, type ConflictEvent, type Logger, type SuspectEvent, type SuspicionEvent } from '../../src/index.js';
 import { aliveNames, startNode, waitUntil, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
@@ -44,5 +44,44 @@ describe('suspicion detail on real sockets', () => {
     expect(confirmed).toMatchObject({ expected: 1, timeoutMs: 1200 });
     expect(['sd-0', 'sd-1']).toContain(confirmed.confirmedBy);
     expect(confirmed.confirmedBy).not.toBe(confirmed.accuser);
+  });
+});
+
+/** A logger that keeps the warn messages. */
+function warnings(): { logger: Logger; warns: string[] } {
+  const warns: string[] = [];
+  const none = (): void => {};
+  return { warns, logger: { debug: none, info: none, error: none, warn: (_fields, msg) => warns.push(msg) } };
+}
+
+describe('name conflicts on real sockets', () => {
+  it('a second process under a live name has join() rejected naming the holder; the seed emits conflict and warns', async () => {
+    const { logger, warns } = warnings();
+    const seed = await node('nc-seed', { logger });
+    const seedAddress = seed.node.localMember.address;
+    const holder = await node('nc-dup');
+    await holder.node.join([seedAddress]);
+    await waitUntil(() => aliveNames(seed).includes('nc-dup'), 10_000, 'the holder to join');
+    const claimant = await node('nc-dup');
+    const error: unknown = await claimant.node.join([seedAddress]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JoinError);
+    const join = error as JoinError;
+    expect(join.code).toBe('HEARSAY_JOIN');
+    expect(join.cause).toBeInstanceOf(NameConflictError);
+    const cause = join.cause as NameConflictError;
+    expect(cause.code).toBe('HEARSAY_NAME_CONFLICT');
+    expect(cause.holder).toBe(holder.node.localMember.address);
+    expect(join.message).toContain(holder.node.localMember.address);
+    // Nothing from the seed was merged: the claimant is on its own.
+    expect(claimant.node.members().map((m) => m.name)).toEqual(['nc-dup']);
+
+    const seen = await waitUntil(() => seed.events.find((e) => e.event === 'conflict')?.payload as ConflictEvent | undefined, 5000, 'a conflict event at the seed');
+    expect(seen.existing).toMatchObject({ name: 'nc-dup', address: holder.node.localMember.address, state: 'alive' });
+    expect(seen.claimant).toMatchObject({ name: 'nc-dup', address: claimant.node.localMember.address });
+    expect(warns.filter((m) => m.includes('claim one member name'))).toHaveLength(1);
+    expect(seed.node.members().find((m) => m.name === 'nc-dup')?.address).toBe(holder.node.localMember.address);
   });
 });

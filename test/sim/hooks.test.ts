@@ -2,6 +2,7 @@
  * Issue 9's hooks on simulated real nodes (virtual time): suspicion detail, conflicts, admission.
  */
 import { describe, expect, it } from 'vitest';
+import { JoinError, NameConflictError } from '../../src/errors.js';
 import type { SuspicionEvent } from '../../src/events.js';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
 import { convergedCluster, eventsAbout } from './helpers.js';
@@ -45,6 +46,34 @@ describe.each(SEEDS)('suspicion detail on a crash (seed %i)', (seed) => {
       }
       expect(confirmed).toBeGreaterThan(0);
       expect(onDeadline).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe.each(SEEDS)('name conflicts (seed %i)', (seed) => {
+  it('a node started under a live name has join() rejected naming the holder, the seed reports it once, and the holder keeps the name', async () => {
+    await withSeed(seed, async () => {
+      const sim = await convergedCluster(4, { seed });
+      const holder = sim.node('n2').localMember.address;
+      const dup = await sim.addNode('dup', { options: { name: 'n2' } });
+      const outcome: unknown = await sim.until(
+        dup.join([sim.node('n0').localMember.address]).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        30_000,
+      );
+      expect(outcome).toBeInstanceOf(JoinError);
+      expect((outcome as JoinError).cause).toBeInstanceOf(NameConflictError);
+      expect(((outcome as JoinError).cause as NameConflictError).holder).toBe(holder);
+      await sim.runFor(30_000);
+      const conflicts = sim.log.filter((e) => e.event.type === 'conflict');
+      expect(conflicts.map((e) => e.node)).toEqual(['n0']);
+      expect(conflicts[0]!.event).toMatchObject({ existing: { name: 'n2', address: holder }, claimant: { name: 'n2', address: dup.localMember.address } });
+      for (const name of ['n0', 'n1', 'n2', 'n3']) {
+        expect(sim.node(name).members().find((m) => m.name === 'n2')).toMatchObject({ address: holder, state: 'alive' });
+      }
+      expect(eventsAbout(sim, 'fail', 'n2').concat(eventsAbout(sim, 'leave', 'n2'))).toEqual([]);
     });
   });
 });

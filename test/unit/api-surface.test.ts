@@ -19,6 +19,7 @@ describe('public API surface', () => {
         "MAX_METADATA_BYTES",
         "METRIC",
         "MetadataTooLargeError",
+        "NameConflictError",
         "PayloadTooLargeError",
         "RemoteError",
         "StateError",
@@ -59,11 +60,22 @@ describe('public API surface', () => {
       new api.PayloadTooLargeError('broadcast payload', 2000, 1395, 'hint'),
       new api.TransportError('t'),
       new api.RemoteError('r'),
+      new api.NameConflictError('n', '10.0.0.1:7946', '10.0.0.2:7946'),
     ];
     for (const e of errors) {
       expect(e).toBeInstanceOf(api.HearsayError);
       expect(Object.values(api.ErrorCode)).toContain(e.code);
       expect(e.name).toBe(e.constructor.name);
     }
+  });
+
+  it('makes a name conflict the cause of the JoinError it is part of, before earlier failures', () => {
+    const conflict = new api.NameConflictError('n', '10.0.0.1:7946', 's2');
+    const join = new api.JoinError([
+      { seed: 's1', error: new api.TimeoutError('t') },
+      { seed: 's2', error: conflict },
+    ]);
+    expect(join.cause).toBe(conflict);
+    expect(new api.JoinError([{ seed: 's1', error: new api.TimeoutError('t') }]).cause).toBeInstanceOf(api.TimeoutError);
   });
 });
