@@ -15,6 +15,7 @@ import { encodeMetadata } from './metadata.js';
 import { withMetricLabels } from './metrics-labels.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
+import { admissionPredicate } from './runtime/admission-hook.js';
 import { chooseAdvertiseAddress, isOwnAddress } from './runtime/advertise.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { Completions } from './runtime/completions.js';
@@ -161,14 +162,17 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       const addrBytes = hp && ipToBytes(hp.host);
       if (!hp || !addrBytes) throw new TransportError(`cannot advertise ${advertise}: not an IP address`);
       this.boundPort = parseHostPort(transport.localAddress)?.port ?? hp.port;
-      const core = new Core(coreConfig(o, this.metaBytes, addrBytes, hp.port), seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
+      const metrics = withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels);
+      const admit = admissionPredicate(o.admission, this.logger, metrics);
+      const config = { ...coreConfig(o, this.metaBytes, addrBytes, hp.port), ...(admit ? { admit } : {}) };
+      const core = new Core(config, seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
       this.core = core;
       driver = new Driver(core, {
         options: o,
         transport,
         clock: this.clock,
         logger: this.logger,
-        metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
+        metrics,
         onEvent: (event) => routeCoreEvent(event, this.eventSink),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),

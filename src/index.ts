@@ -38,6 +38,7 @@ export {
   InvalidArgumentError,
   InvalidOptionsError,
   JoinError,
+  JoinRefusedError,
   MetadataTooLargeError,
   NameConflictError,
   PayloadTooLargeError,
@@ -48,6 +49,7 @@ export {
 } from './errors.js';
 export type { ErrorCodeValue, SeedFailure } from './errors.js';
 export type { ConflictClaimant, ConflictEvent } from './hooks/conflict.js';
+export type { AdmissionContext, AdmissionHook, AdmissionVia } from './hooks/admission.js';
 export { METRIC, noopLogger, noopMetrics } from './observability.js';
 export type { LogFields, Logger, MetricLabels, MetricName, Metrics } from './observability.js';
 export type { DialOptions, StreamConnection, Transport, TransportHandlers } from './transport/transport.js';

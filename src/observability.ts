@@ -110,6 +110,10 @@ export const METRIC = {
   pushPullRemoteBytes: 'hearsay_push_pull_remote_state_bytes',
   /** Counter: isolations this node came back from (every probe unanswered, then an answer; `self:isolated`). No memberlist equivalent. */
   isolations: 'hearsay_isolations_total',
+  /** Counter: new or changed members the admission hook vetoed {via} (memberlist logs "ignoring alive message"). */
+  admissionVetoes: 'hearsay_admission_vetoes_total',
+  /** Counter: admission hook calls that threw or returned something other than a boolean or a string (each a veto). */
+  admissionHookErrors: 'hearsay_admission_hook_errors_total',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

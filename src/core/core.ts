@@ -281,13 +281,14 @@ export class Core {
 
   /**
    * Merges a seed's reply to our join (`join()` calls this) unless it shows the join cannot make us
-   * a member ({@link screenJoinReply}: our name is held elsewhere): then nothing is merged and the
-   * outcome says why. Otherwise as {@link mergeRemoteState}.
+   * a member ({@link screenJoinReply}: our name is held elsewhere, or our admission hook vetoes a
+   * member in it): then nothing is merged and the outcome says why. Otherwise as {@link mergeRemoteState}.
    */
   mergeJoinReply(now: number, reply: PushPullMessage, fx: Effects): JoinReplyOutcome {
-    const blocked = screenJoinReply(reply, this.p.self.entry);
+    const blocked = screenJoinReply(now, fx, reply, this.p.self.entry, this.p.admission);
     if (blocked !== undefined) return blocked;
     const error = this.mergeRemoteState(now, reply, fx);
+    this.p.admission.endScreen();
     return error === undefined ? { kind: 'merged' } : { kind: 'incompatible', error };
   }
 

@@ -4,7 +4,9 @@
  * @module
  */
 import type { PushPullMessage } from '../wire/messages.js';
+import type { Admission } from './admission.js';
 import { nameHeldElsewhere } from './conflicts.js';
+import type { Effects } from './effects.js';
 import type { MemberEntry } from './members.js';
 
 /** The outcome of merging a seed's reply to our join (`Core.mergeJoinReply`). */
@@ -13,14 +15,20 @@ export type JoinReplyOutcome =
   /** memberlist `verifyProtocol` refused the exchange; nothing was merged. */
   | { readonly kind: 'incompatible'; readonly error: Error }
   /** The seed lists our name alive or suspect at `holder`: it ignores us as a conflict. Nothing was merged. */
-  | { readonly kind: 'name-held'; readonly holder: string };
+  | { readonly kind: 'name-held'; readonly holder: string }
+  /** Our admission hook vetoed `member` (at `address`), so the whole reply is refused (memberlist `MergeDelegate`). Nothing was merged. */
+  | { readonly kind: 'refused'; readonly member: string; readonly address: string; readonly reason: string };
 
 /**
- * Why the reply must not be merged, if it must not: our name is held by a live member elsewhere.
- * Merging anyway would fill our table with a cluster that ignores us (memberlist does, and its
- * claimant stays invisible with a successful join).
+ * Why the reply must not be merged, if it must not: our name is held by a live member elsewhere
+ * (merging anyway would fill our table with a cluster that ignores us; memberlist does, and its
+ * claimant stays invisible with a successful join), or our admission hook vetoes a member the
+ * merge would add or change (the whole exchange, as memberlist's `MergeDelegate` on the joiner's
+ * side). After a merge that was let through, call `admission.endScreen()`.
  */
-export function screenJoinReply(reply: PushPullMessage, self: MemberEntry): JoinReplyOutcome | undefined {
+export function screenJoinReply(now: number, fx: Effects, reply: PushPullMessage, self: MemberEntry, admission: Admission): JoinReplyOutcome | undefined {
   const held = nameHeldElsewhere(reply.nodes, self);
-  return held === undefined ? undefined : { kind: 'name-held', holder: held.holder };
+  if (held !== undefined) return { kind: 'name-held', holder: held.holder };
+  const refusal = admission.screen(now, fx, reply.nodes);
+  return refusal === undefined ? undefined : { kind: 'refused', ...refusal };
 }

@@ -23,6 +23,8 @@ import { METRIC } from '../observability.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { AliveMessage, DeadMessage, SuspectMessage } from '../wire/messages.js';
+import type { AdmissionVia } from '../hooks/admission.js';
+import type { Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
 import type { ConflictLog } from './conflicts.js';
 import type { Effects } from './effects.js';
@@ -53,6 +55,7 @@ export interface MembershipDeps {
   readonly outbox: Outbox;
   readonly trust: AccuserTrust;
   readonly conflicts: ConflictLog;
+  readonly admission: Admission;
 }
 
 /**
@@ -92,8 +95,9 @@ export class Membership {
    * are newer or differ, re-broadcasts what it accepts, and emits join / alive / update.
    * @param bootstrap true for our own alive at start and on metadata changes (no refutation).
    * @param completionId reported as `broadcast-done` when the re-broadcast finishes.
+   * @param via how it arrived, for the admission hook (admission.ts), asked before a new or changed member is applied.
    */
-  alive(now: number, fx: Effects, a: AliveMessage, bootstrap: boolean, completionId?: number): void {
+  alive(now: number, fx: Effects, a: AliveMessage, bootstrap: boolean, completionId?: number, via: AdmissionVia = 'gossip'): void {
     const { config: cfg, members, self } = this.d;
     const isSelf = a.node === cfg.name;
     // A queued alive about us must not undo a leave (memberlist: "cause us to re-join").
@@ -114,12 +118,15 @@ export class Membership {
     const meta = a.meta ?? EMPTY;
     let entry = members.get(a.node);
     let updatesNode = false;
+    let isNew = false;
     if (entry === undefined) {
       const address = bytesToHostPort(a.addr, a.port);
       if (address === undefined) {
         drop(fx, 'bad-addr', { node: a.node, addrLength: a.addr.length }, 'ignoring alive: Addr is not an IP');
         return;
       }
+      if (!isSelf && !this.d.admission.allows(fx, undefined, a, via)) return;
+      isNew = true;
       // Go stores the new node as dead with incarnation 0 and zero state-change time, then applies
       // the alive below; an alive at incarnation 0 therefore leaves a never-alive entry (reaped on wrap).
       entry = {
@@ -155,6 +162,7 @@ export class Membership {
       return;
     }
     if (a.incarnation < entry.incarnation && isSelf) return;
+    if (!isSelf && !isNew && !this.d.admission.allows(fx, entry, a, via)) return;
 
     // Any suspicion is over: its timer goes stale (token no longer in the map).
     this.suspicions.delete(a.node);

@@ -6,7 +6,8 @@
 import { lookup } from 'node:dns/promises';
 import { formatHostPort, ipToBytes, parseHostPort } from '../address.js';
 import type { Core } from '../core/core.js';
-import { AbortError, InvalidArgumentError, JoinError, NameConflictError, TransportError, type SeedFailure } from '../errors.js';
+import { JOIN_REFUSED_PREFIX } from '../core/admission.js';
+import { AbortError, InvalidArgumentError, JoinError, JoinRefusedError, NameConflictError, RemoteError, TransportError, type SeedFailure } from '../errors.js';
 import type { Logger } from '../observability.js';
 import type { Driver } from './driver.js';
 
@@ -65,9 +66,12 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
         if (outcome?.kind === 'incompatible') throw outcome.error;
         // Decisive: every seed of that cluster would say the same, so the next address cannot help.
         if (outcome?.kind === 'name-held') return { seed, error: new NameConflictError(core.localMember.name, outcome.holder, address) };
+        if (outcome?.kind === 'refused') return { seed, error: new JoinRefusedError('self', `member "${outcome.member}" (${outcome.address}): ${outcome.reason}`, address) };
         return undefined;
       } catch (error) {
         if (signal.aborted) throw error;
+        const refused = error instanceof RemoteError ? seedRefusal(error, address) : undefined;
+        if (refused !== undefined) return { seed, error: refused };
         lastError = error instanceof Error ? error : new Error(String(error));
       }
     }
@@ -78,6 +82,12 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
     ctx.logger.info({ seed, err }, 'could not contact seed');
     return { seed, error: err };
   }
+}
+
+/** A seed's error reply refusing our join (its admission hook: `JOIN_REFUSED_PREFIX`), as a typed error. */
+function seedRefusal(error: RemoteError, seed: string): JoinRefusedError | undefined {
+  const text = error.reply;
+  return text?.startsWith(JOIN_REFUSED_PREFIX) ? new JoinRefusedError('seed', text.slice(JOIN_REFUSED_PREFIX.length), seed) : undefined;
 }
 
 /** `host:port`, a bare IP (our port), or a DNS name with an optional port (every address it resolves to). */

@@ -2,7 +2,7 @@
  * Issue 9's hooks on real sockets (127.0.0.1, port 0): suspicion detail, conflicts, admission.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { JoinError, NameConflictError, type ConflictEvent, type Logger, type SuspectEvent, type SuspicionEvent } from '../../src/index.js';
+import { JoinError, JoinRefusedError, NameConflictError, type AdmissionHook, type ConflictEvent, type Logger, type Metrics, type SuspectEvent, type SuspicionEvent } from '../../src/index.js';
 import { aliveNames, startNode, waitUntil, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
@@ -83,5 +83,77 @@ describe('name conflicts on real sockets', () => {
     expect(seen.claimant).toMatchObject({ name: 'nc-dup', address: claimant.node.localMember.address });
     expect(warns.filter((m) => m.includes('claim one member name'))).toHaveLength(1);
     expect(seed.node.members().find((m) => m.name === 'nc-dup')?.address).toBe(holder.node.localMember.address);
+  });
+});
+
+/** A metrics sink that sums counters by name and `via` label. */
+function counters(): { metrics: Metrics; count: (name: string, via?: string) => number } {
+  const sums = new Map<string, number>();
+  const none = (): void => {};
+  return {
+    metrics: { increment: (name, by = 1, labels) => sums.set(`${name}/${labels?.['via'] ?? ''}`, (sums.get(`${name}/${labels?.['via'] ?? ''}`) ?? 0) + by), gauge: none, observe: none },
+    count: (name, via = '') => sums.get(`${name}/${via}`) ?? 0,
+  };
+}
+
+describe('admission on real sockets', () => {
+  it('a seed refuses a joiner its hook vetoes: join() rejects with a JoinRefusedError cause and the seed merges nothing', async () => {
+    const seen = counters();
+    const admission: AdmissionHook = { admit: (m) => m.tags?.['env'] === 'prod' || `env ${m.tags?.['env'] ?? 'none'} is not prod` };
+    const seed = await node('ad-seed', { admission, metrics: seen.metrics, metadata: { env: 'prod' } });
+    const seedAddress = seed.node.localMember.address;
+    const bad = await node('ad-dev', { metadata: { env: 'dev' } });
+    const error: unknown = await bad.node.join([seedAddress]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JoinError);
+    const cause = (error as JoinError).cause as JoinRefusedError;
+    expect(cause).toBeInstanceOf(JoinRefusedError);
+    expect(cause.code).toBe('HEARSAY_JOIN_REFUSED');
+    expect(cause.by).toBe('seed');
+    expect(cause.reason).toBe(`member "ad-dev" (${bad.node.localMember.address}): env dev is not prod`);
+    expect(seed.node.members().map((m) => m.name)).toEqual(['ad-seed']);
+    expect(bad.node.members().map((m) => m.name)).toEqual(['ad-dev']);
+    expect(seen.count('hearsay_admission_vetoes_total', 'join')).toBe(1);
+
+    const good = await node('ad-prod', { metadata: { env: 'prod' } });
+    await expect(good.node.join([seedAddress])).resolves.toMatchObject({ contacted: 1 });
+    await waitUntil(() => aliveNames(seed).includes('ad-prod'), 5000, 'the admitted joiner at the seed');
+  });
+
+  it('a member whose hook vetoes a newcomer keeps it out, member by member, while the others admit it; a throwing hook vetoes too', async () => {
+    const b = counters();
+    const c = counters();
+    const errors: string[] = [];
+    const none = (): void => {};
+    const seed = await node('gb-a');
+    const seedAddress = seed.node.localMember.address;
+    const vetoing = await node('gb-b', { admission: { admit: (m) => m.name !== 'gb-x' || 'not x' }, metrics: b.metrics });
+    const throwing = await node('gb-c', {
+      admission: {
+        admit: (m) => {
+          if (m.name === 'gb-x') throw new Error('policy lookup failed');
+          return true;
+        },
+      },
+      metrics: c.metrics,
+      logger: { debug: none, info: none, warn: none, error: (_f, msg) => errors.push(msg) },
+    });
+    await vetoing.node.join([seedAddress]);
+    await throwing.node.join([seedAddress]);
+    await waitUntil(() => [seed, vetoing, throwing].every((t) => aliveNames(t).length === 3), 10_000, 'three nodes to converge');
+    const x = await node('gb-x');
+    await x.node.join([seedAddress]);
+    await waitUntil(() => aliveNames(seed).includes('gb-x') && aliveNames(x).length === 4, 10_000, 'gb-x to be admitted by the seed');
+    await waitUntil(
+      () => b.count('hearsay_admission_vetoes_total', 'gossip') + b.count('hearsay_admission_vetoes_total', 'push-pull') > 0 && c.count('hearsay_admission_hook_errors_total') > 0,
+      10_000,
+      'both hooks to have been asked about gb-x',
+    );
+    expect(aliveNames(vetoing)).toEqual(['gb-a', 'gb-b', 'gb-c']);
+    expect(aliveNames(throwing)).toEqual(['gb-a', 'gb-b', 'gb-c']);
+    expect(vetoing.events.filter((e) => e.name === 'gb-x')).toEqual([]);
+    expect(errors.some((m) => m.includes('admission hook threw'))).toBe(true);
   });
 });

@@ -2,9 +2,10 @@
  * Issue 9's hooks on simulated real nodes (virtual time): suspicion detail, conflicts, admission.
  */
 import { describe, expect, it } from 'vitest';
-import { JoinError, NameConflictError } from '../../src/errors.js';
+import { JoinError, JoinRefusedError, NameConflictError } from '../../src/errors.js';
 import type { SuspicionEvent } from '../../src/events.js';
 import { testSeeds, withSeed } from '../../src/testing/seeds.js';
+import { Simulator } from '../../src/testing/simulator.js';
 import { convergedCluster, eventsAbout } from './helpers.js';
 
 const SEEDS = testSeeds([1, 2, 3]);
@@ -74,6 +75,53 @@ describe.each(SEEDS)('name conflicts (seed %i)', (seed) => {
         expect(sim.node(name).members().find((m) => m.name === 'n2')).toMatchObject({ address: holder, state: 'alive' });
       }
       expect(eventsAbout(sim, 'fail', 'n2').concat(eventsAbout(sim, 'leave', 'n2'))).toEqual([]);
+    });
+  });
+});
+
+/** Settles a join promise into its error, or `undefined` when it resolved. */
+function outcomeOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe.each(SEEDS)('admission (seed %i)', (seed) => {
+  it('a seed whose hook vetoes a joiner refuses the join; through another seed it joins, and the vetoing member alone keeps it out', async () => {
+    await withSeed(seed, async () => {
+      const sim = new Simulator({ seed });
+      const asked: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const admission = { admit: (m: { name: string; tags: Readonly<Record<string, string>> | undefined }, { via }: { via: string }) => (asked.push(`${m.name}/${via}`), m.tags?.['env'] !== 'dev' || 'no dev nodes') };
+        await sim.addNode(`n${i}`, i === 1 ? { options: { admission } } : {});
+      }
+      for (let i = 1; i < 5; i++) sim.join(`n${i}`, 'n0');
+      expect(await sim.runUntil(() => sim.allSee(5), 30_000)).toBe(true);
+      const dev = await sim.addNode('dev', { metadata: { env: 'dev' } });
+      const refused = await sim.until(outcomeOf(dev.join([sim.node('n1').localMember.address])), 30_000);
+      expect(refused).toBeInstanceOf(JoinError);
+      expect((refused as JoinError).cause).toBeInstanceOf(JoinRefusedError);
+      expect(((refused as JoinError).cause as JoinRefusedError).reason).toContain('no dev nodes');
+      expect(dev.members()).toHaveLength(1);
+      expect(await sim.until(outcomeOf(dev.join([sim.node('n0').localMember.address])), 30_000)).toBeUndefined();
+      // dev2 never meets n1 in a join: n1 hears of it by gossip or push/pull, member by member.
+      const dev2 = await sim.addNode('dev2', { metadata: { env: 'dev' } });
+      expect(await sim.until(outcomeOf(dev2.join([sim.node('n2').localMember.address])), 30_000)).toBeUndefined();
+      await sim.runFor(60_000);
+      for (const name of ['n0', 'n2', 'n3', 'n4', 'dev', 'dev2']) expect(sim.node(name).size, name).toBe(7);
+      expect(sim.node('n1').members().map((m) => m.name).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+      expect(sim.log.filter((e) => e.node === 'n1' && 'member' in e.event && e.event.member.name.startsWith('dev'))).toEqual([]);
+      const aboutDev2 = asked.filter((a) => a.startsWith('dev2/'));
+      expect(aboutDev2).toHaveLength(1);
+      expect(['dev2/gossip', 'dev2/push-pull']).toContain(aboutDev2[0]);
+      // Asked once when dev joined through n1, once more when it heard of dev's alive: the veto
+      // is remembered for dev's incarnation, whatever gossip and push/pull repeat.
+      const aboutDev = asked.filter((a) => a.startsWith('dev/'));
+      expect(aboutDev[0]).toBe('dev/join');
+      console.log('ABOUT', aboutDev);
+      expect(aboutDev.length).toBeLessThanOrEqual(2);
+      expect([...eventsAbout(sim, 'fail', 'dev'), ...eventsAbout(sim, 'suspect', 'dev'), ...eventsAbout(sim, 'fail', 'dev2'), ...eventsAbout(sim, 'suspect', 'dev2')]).toEqual([]);
     });
   });
 });

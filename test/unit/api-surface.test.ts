@@ -15,6 +15,7 @@ describe('public API surface', () => {
         "InvalidArgumentError",
         "InvalidOptionsError",
         "JoinError",
+        "JoinRefusedError",
         "Keyring",
         "MAX_METADATA_BYTES",
         "METRIC",
@@ -61,6 +62,7 @@ describe('public API surface', () => {
       new api.TransportError('t'),
       new api.RemoteError('r'),
       new api.NameConflictError('n', '10.0.0.1:7946', '10.0.0.2:7946'),
+      new api.JoinRefusedError('seed', 'member "n": no', '10.0.0.2:7946'),
     ];
     for (const e of errors) {
       expect(e).toBeInstanceOf(api.HearsayError);
