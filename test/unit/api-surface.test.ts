@@ -47,6 +47,11 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['message']>[0]>().toEqualTypeOf<api.MessageEvent>();
     expectTypeOf<api.MessageEvent['from']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<HearsayOptions['encryptOutgoing']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Parameters<HearsayEvents['suspect']>[0]>().toEqualTypeOf<api.SuspectEvent>();
+    expectTypeOf<Parameters<HearsayEvents['suspicion']>[0]>().toEqualTypeOf<api.SuspicionEvent>();
+    expectTypeOf<Parameters<HearsayEvents['conflict']>[0]>().toEqualTypeOf<api.ConflictEvent>();
+    expectTypeOf<HearsayOptions['admission']>().toEqualTypeOf<api.AdmissionHook | undefined>();
+    expectTypeOf<ReturnType<api.AdmissionHook['admit']>>().toEqualTypeOf<boolean | string>();
   });
 
   it('gives every error a stable code and a name', () => {
