@@ -41,8 +41,8 @@ export interface AdmissionContext {
  *   member of a seed's reply merges nothing and fails that seed the same way. A Go seed's
  *   `MergeDelegate` veto cannot be seen by the joiner: memberlist replies before it merges.
  *
- * Return `true` to admit; `false` or a string to veto (the string is the reason, reported in
- * `JoinRefusedError` and logs). It runs inside a protocol step: it must be synchronous, quick,
+ * Return `true` to admit; `false` or a string to veto (the string is the reason: logged at debug,
+ * and on a join sent to the refused joiner in the seed's error reply, so keep secrets out of it). It runs inside a protocol step: it must be synchronous, quick,
  * and must not call the node's methods. A hook that throws, or returns anything else, vetoes the
  * member (fail closed: a broken policy must not let members in), and is counted in
  * `hearsay_admission_hook_errors_total` and logged at error. Vetoes are counted in
