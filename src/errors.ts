@@ -112,11 +112,13 @@ export class JoinError extends HearsayError {
 
 /**
  * A seed's failure in a {@link JoinError} (and its `cause`): the seed's push/pull reply lists this
- * node's name alive or suspect at another address (`holder`), so the seed ignores this node's
- * alive as a conflict and the join cannot make it visible (memberlist has no equivalent: its
- * claimant joins "successfully" and stays invisible). Works with Go seeds too: they reply with
- * their table before merging. Give this node another name, or stop the one at `holder`. Nothing
- * from that seed was merged.
+ * node's name alive or suspect at another address (`holder`), and a process there answers to that
+ * name (a ping naming it is acked), so the seed ignores this node's alive as a conflict and the
+ * join cannot make it visible (memberlist has no equivalent: its claimant joins "successfully" and
+ * stays invisible). A holder that does not answer is taken for this node's own earlier run (a
+ * restart at a new address before the cluster noticed): that join goes ahead. Works with Go seeds
+ * and holders too. Give this node another name, or stop the one at `holder`. Nothing from that
+ * seed was merged.
  */
 export class NameConflictError extends HearsayError {
   /** The contested name (this node's). */

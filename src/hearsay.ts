@@ -217,7 +217,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     }
     const own = { advertised: core.localMember.address, bound: this.transport!.localAddress };
     const isSelf = (address: string): boolean => isOwnAddress(address, own, this.runtime.interfaces);
-    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs, isSelf };
+    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs, isSelf, holderCheckMs: this.options.probeIntervalMs };
     return joinSeeds(context, list, this.withLifetime(options.signal));
   }
 

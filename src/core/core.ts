@@ -283,9 +283,10 @@ export class Core {
    * Merges a seed's reply to our join (`join()` calls this) unless it shows the join cannot make us
    * a member ({@link screenJoinReply}: our name is held elsewhere, or our admission hook vetoes a
    * member in it): then nothing is merged and the outcome says why. Otherwise as {@link mergeRemoteState}.
+   * @param staleHolder the caller found the holder of our name gone: merge despite it.
    */
-  mergeJoinReply(now: number, reply: PushPullMessage, fx: Effects): JoinReplyOutcome {
-    const blocked = screenJoinReply(now, fx, reply, this.p.self.entry, this.p.admission);
+  mergeJoinReply(now: number, reply: PushPullMessage, fx: Effects, staleHolder = false): JoinReplyOutcome {
+    const blocked = screenJoinReply(now, fx, reply, this.p.self.entry, this.p.admission, staleHolder);
     if (blocked !== undefined) return blocked;
     const error = this.mergeRemoteState(now, reply, fx);
     this.p.admission.endScreen();

@@ -35,7 +35,9 @@ export interface ConflictClaimant {
  * (a restart at a new address), and `warn` is for what the host must act on (the drop is still
  * counted, `hearsay_packets_dropped_total{reason="conflict"}`). When the name is this node's own, `existing` is
  * `localMember`. Emitted once per claimant address and incarnation (gossip retransmits do not
- * repeat it), and logged at warn: one of the two processes needs another name. A claimant that
+ * repeat it), and logged at warn: one of the two processes needs another name. A member that
+ * restarts at a new address before the cluster noticed its old one fail is reported too (nothing
+ * tells the two apart until probes of the old address fail); that one clears by itself. A claimant that
  * learns of the conflict while joining gets `join()` rejected with a `NameConflictError` cause.
  */
 export interface ConflictEvent {

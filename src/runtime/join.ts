@@ -28,14 +28,16 @@ export interface JoinContext {
   readonly timeoutMs: number;
   /** Whether a resolved seed address is this node's own (a seed only if some other seed answers). */
   readonly isSelf: (address: string) => boolean;
+  /** Deadline of the ping that tells a live holder of our name from a stale entry, ms (`probeIntervalMs`). */
+  readonly holderCheckMs: number;
 }
 
 /**
  * memberlist's `Join`: a push/pull with every seed at once; resolves when all have answered or
  * failed. Rejects with `JoinError` (one failure per seed) only if no seed answered, and with
  * `AbortError` when `signal` aborts — and with `JoinError` whenever a seed's reply shows our name
- * held by a live member at another address (`NameConflictError`), since the cluster then ignores
- * us whatever other seeds said. A seed that is this node's own address is a failure, never
+ * held by a live member at another address that answers to it (`NameConflictError`), since the
+ * cluster then ignores us whatever other seeds said. A seed that is this node's own address is a failure, never
  * dialled: memberlist counts the push/pull with itself as a successful join of a cluster of one,
  * which hid mistyped seed lists.
  */
@@ -62,10 +64,17 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
       try {
         const reply = await driver.exchange(address, core.localState(true), ctx.timeoutMs, signal);
         if (reply?.type !== 'push-pull') throw new TransportError(`unexpected ${reply?.type ?? 'empty'} reply to push/pull`);
-        const outcome = driver.step((now, fx) => core.mergeJoinReply(now, reply, fx));
+        let outcome = driver.step((now, fx) => core.mergeJoinReply(now, reply, fx));
+        if (outcome?.kind === 'name-held') {
+          // Decisive: every seed of that cluster would say the same, so the next address cannot help.
+          if (await answersAs(ctx, outcome.holder, signal)) return { seed, error: new NameConflictError(core.localMember.name, outcome.holder, address) };
+          // Our own earlier run, gone at another address (a restart before the cluster noticed):
+          // join as memberlist does; peers ignore us as a conflict until they have declared that
+          // one dead and forgotten it, then our push/pull makes us visible.
+          ctx.logger.info({ holder: outcome.holder, seed: address }, 'the seed lists this node\'s name at an address that does not answer to it (an earlier run?): joining; this node becomes visible once the cluster has declared that one dead and reaped it');
+          outcome = driver.step((now, fx) => core.mergeJoinReply(now, reply, fx, true));
+        }
         if (outcome?.kind === 'incompatible') throw outcome.error;
-        // Decisive: every seed of that cluster would say the same, so the next address cannot help.
-        if (outcome?.kind === 'name-held') return { seed, error: new NameConflictError(core.localMember.name, outcome.holder, address) };
         if (outcome?.kind === 'refused') return { seed, error: new JoinRefusedError('self', `member "${outcome.member}" (${outcome.address}): ${outcome.reason}`, address) };
         return undefined;
       } catch (error) {
@@ -81,6 +90,22 @@ async function joinOne(ctx: JoinContext, seed: string, signal: AbortSignal): Pro
     // Not a warning: the failure reaches the host in the result, or in the JoinError.
     ctx.logger.info({ seed, err }, 'could not contact seed');
     return { seed, error: err };
+  }
+}
+
+/**
+ * Whether a live process answers at `holder` under our name: a stream ping naming us, as the TCP
+ * fallback probe sends (memberlist and hearsay ack it only when the name is theirs), bounded by
+ * one probe interval. Anything but an ack (refused, reset, timeout, a process of another name
+ * now at that address) means the entry is stale.
+ */
+async function answersAs(ctx: JoinContext, holder: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    const reply = await ctx.driver.exchange(holder, { type: 'ping', seqNo: 0, node: ctx.core.localMember.name }, ctx.holderCheckMs, signal);
+    return reply?.type === 'ack';
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return false;
   }
 }
 

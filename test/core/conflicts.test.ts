@@ -62,6 +62,14 @@ describe('a joiner reading a seed reply that holds its name elsewhere', () => {
     expect(held).toEqual({ kind: 'name-held', holder: addr(9) });
   });
 
+  it('merges the same reply when the caller found the holder gone (a stale entry of an earlier run)', () => {
+    const a = new TestNode('A', 1).start(0);
+    const out = a.step((c, fx) => c.mergeJoinReply(10, reply(state('S', 2, NodeStateNumber.alive), state('A', 9, NodeStateNumber.alive, 4)), fx, true));
+    expect(out).toEqual({ kind: 'merged' });
+    expect(a.core.member('S')?.state).toBe('alive');
+    expect(a.core.localMember.address).toBe(addr(1));
+  });
+
   it('merges a reply that lists its name only dead or left elsewhere, or at its own address', () => {
     for (const st of [NodeStateNumber.dead, NodeStateNumber.left]) {
       const a = new TestNode('A', 1).start(0);

@@ -96,6 +96,24 @@ function counters(): { metrics: Metrics; count: (name: string, via?: string) => 
   };
 }
 
+describe('a restart at a new address before the cluster noticed the old one fail', () => {
+  it('is no conflict for the joiner: the old address does not answer to the name, so join() merges and the node becomes visible', async () => {
+    const seed = await node('rs-seed');
+    const seedAddress = seed.node.localMember.address;
+    const before = await node('rs-p');
+    await before.node.join([seedAddress]);
+    await waitUntil(() => aliveNames(seed).includes('rs-p'), 10_000, 'the first run to join');
+    const oldAddress = before.node.localMember.address;
+    await before.node.shutdown(); // a crash: no leave
+    const after = await node('rs-p');
+    expect(after.node.localMember.address).not.toBe(oldAddress);
+    await expect(after.node.join([seedAddress])).resolves.toMatchObject({ contacted: 1 });
+    expect(aliveNames(after)).toEqual(['rs-p', 'rs-seed']);
+    // Visible once the seed has declared the old run dead and reaped it (FAST: ~10 s).
+    await waitUntil(() => seed.node.members().find((m) => m.name === 'rs-p')?.address === after.node.localMember.address, 30_000, 'the seed to see the new run');
+  });
+});
+
 describe('admission on real sockets', () => {
   it('a seed refuses a joiner its hook vetoes: join() rejects with a JoinRefusedError cause and the seed merges nothing', async () => {
     const seen = counters();

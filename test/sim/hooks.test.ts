@@ -87,6 +87,19 @@ function outcomeOf(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
+describe.each(SEEDS)('a restart at a new address (seed %i)', (seed) => {
+  it('joins although the cluster still holds the old address alive, and becomes visible at the new one everywhere', async () => {
+    await withSeed(seed, async () => {
+      const sim = await convergedCluster(5, { seed });
+      const old = sim.node('n3').localMember.address;
+      sim.restart('n3', 'n0', { newAddress: true });
+      const moved = (): boolean => sim.runningNames().every((name) => sim.node(name).members().find((m) => m.name === 'n3' && m.state === 'alive')?.address === sim.node('n3').localMember.address);
+      expect(await sim.runUntil(moved, 180_000, 100)).toBe(true);
+      expect(sim.node('n3').localMember.address).not.toBe(old);
+    });
+  });
+});
+
 describe.each(SEEDS)('admission (seed %i)', (seed) => {
   it('a seed whose hook vetoes a joiner refuses the join; through another seed it joins, and the vetoing member alone keeps it out', async () => {
     await withSeed(seed, async () => {
