@@ -27,7 +27,6 @@ import type { Timer } from './timers.js';
 
 export type { CoreConfig } from './config.js';
 export type { UserTarget } from './outbox.js';
-export type { JoinReplyOutcome } from './join-reply.js';
 
 /**
  * One cluster member's protocol state machine.
