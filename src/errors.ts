@@ -19,6 +19,8 @@ export const ErrorCode = {
   remote: 'HEARSAY_REMOTE',
   payloadTooLarge: 'HEARSAY_PAYLOAD_TOO_LARGE',
   invalidArgument: 'HEARSAY_INVALID_ARGUMENT',
+  nameConflict: 'HEARSAY_NAME_CONFLICT',
+  joinRefused: 'HEARSAY_JOIN_REFUSED',
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -85,20 +87,70 @@ export interface SeedFailure {
   readonly error: Error;
 }
 
+/** Seed failures that no retry can mend: the host must change something (see {@link JoinError}). */
+const DECISIVE: ReadonlySet<string> = new Set([ErrorCode.nameConflict, ErrorCode.joinRefused]);
+
 /**
- * `join()` rejects with this when no seed answered. `failures` has one entry per seed (a seed
- * that is this node's own address fails with an `InvalidArgumentError`). The node is still
- * running and may `join()` again.
+ * `join()` rejects with this when no seed answered, or when a seed showed that this node's name
+ * is taken (then even if others answered). `failures` has one entry per failed seed (a seed that
+ * is this node's own address fails with an `InvalidArgumentError`). `cause` is the failure the
+ * host must act on first: a {@link NameConflictError} or {@link JoinRefusedError} when there is
+ * one, else the first seed's error. The node is still running and may `join()` again.
  */
 export class JoinError extends HearsayError {
   readonly failures: readonly SeedFailure[];
   constructor(failures: readonly SeedFailure[]) {
     const detail = failures.map((f) => `${f.seed}: ${f.error.message}`).join('; ');
+    const decisive = failures.find((f) => DECISIVE.has((f.error as Partial<HearsayError>).code ?? ''));
     super(ErrorCode.join, `could not join through any seed (${detail || 'no seeds given'})`, {
-      cause: failures[0]?.error,
+      cause: (decisive ?? failures[0])?.error,
     });
     this.name = 'JoinError';
     this.failures = failures;
+  }
+}
+
+/**
+ * A seed's failure in a {@link JoinError} (and its `cause`): the seed's push/pull reply lists this
+ * node's name alive or suspect at another address (`holder`), and a process there answers to that
+ * name (a ping naming it is acked), so the seed ignores this node's alive as a conflict and the
+ * join cannot make it visible (memberlist has no equivalent: its claimant joins "successfully" and
+ * stays invisible). A holder that does not answer is taken for this node's own earlier run (a
+ * restart at a new address before the cluster noticed): that join goes ahead. Works with Go seeds
+ * and holders too. Give this node another name, or stop the one at `holder`. Nothing from that
+ * seed was merged.
+ */
+export class NameConflictError extends HearsayError {
+  /** The contested name (this node's). */
+  readonly memberName: string;
+  /** `host:port` of the live member that holds the name. */
+  readonly holder: string;
+  constructor(memberName: string, holder: string, seed: string) {
+    super(ErrorCode.nameConflict, `the name "${memberName}" is held by a live member at ${holder} (seed ${seed} lists it): start this node under another name, or stop the one at ${holder}`);
+    this.name = 'NameConflictError';
+    this.memberName = memberName;
+    this.holder = holder;
+  }
+}
+
+/**
+ * A seed's failure in a {@link JoinError} (and its `cause`): an admission hook refused the join
+ * exchange as a whole (the `admission` option; memberlist's `MergeDelegate`). `by: 'seed'`: the
+ * seed's hook vetoed a member of this node's state (most often this node itself) and answered
+ * with an error reply saying why; `by: 'self'`: this node's own hook vetoed a member of the seed's
+ * reply. Nothing was merged on either side. `reason` is the hook's reason, with the member it was
+ * about. A Go seed's `MergeDelegate` veto is not seen: memberlist replies before it merges.
+ */
+export class JoinRefusedError extends HearsayError {
+  /** Whose admission hook refused: the seed's, or this node's own. */
+  readonly by: 'seed' | 'self';
+  /** What the hook said, and about which member. */
+  readonly reason: string;
+  constructor(by: 'seed' | 'self', reason: string, seed: string) {
+    super(ErrorCode.joinRefused, by === 'seed' ? `seed ${seed} refused the join: ${reason}` : `this node's admission hook refused seed ${seed}'s cluster: ${reason}`);
+    this.name = 'JoinRefusedError';
+    this.by = by;
+    this.reason = reason;
   }
 }
 
@@ -143,9 +195,12 @@ export class TransportError extends HearsayError {
 
 /** A peer answered a stream exchange with an error reply (`errResp`), or with an unexpected message. */
 export class RemoteError extends HearsayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The peer's error reply text, when it sent one (`errResp.Error`). */
+  readonly reply: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; reply?: string }) {
     super(ErrorCode.remote, message, options);
     this.name = 'RemoteError';
+    this.reply = options?.reply;
   }
 }
 

@@ -2,6 +2,7 @@
  * Event names, payloads and member snapshots: what the host sees.
  * @module
  */
+import type { ConflictEvent } from './hooks/conflict.js';
 
 /** A member's state as the cluster sees it. `left` = graceful leave; `dead` = declared failed. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -50,9 +51,55 @@ export interface UpdateEvent {
   readonly member: MemberSnapshot;
   readonly previous: MemberSnapshot;
 }
-/** `suspect`, `alive` (a suspect that recovered), `fail`, `leave`: a state transition. */
+/** `alive` (a suspect that recovered), `fail`, `leave`: a state transition. */
 export interface MemberEvent {
   readonly member: MemberSnapshot;
+}
+/** `suspect`: an alive member is suspected (not yet failed). A `suspicion` event follows at once. */
+export interface SuspectEvent {
+  readonly member: MemberSnapshot;
+  /**
+   * Who raised the suspicion: the member whose `suspect` message reached this node first, or this
+   * node's own name when its own probe failed or a push/pull reported the member suspect or dead
+   * (memberlist merges those as a suspicion of its own).
+   */
+  readonly accuser: string;
+}
+/**
+ * `suspicion`: how far a running suspicion has got, so a host can read suspicion as a graded
+ * signal rather than a yes/no. Emitted right after `suspect` when a suspicion starts, and again
+ * each time an independent member confirms it. Lifeguard (§IV-B) starts the timeout at its maximum
+ * and shortens it towards its minimum as the `expected` confirmations arrive; the values here are
+ * those of the timer the node runs, not recomputed. Times are the node clock's monotonic ms
+ * (`performance.now()` on a real node, virtual time in the simulator), as in `self:isolated`.
+ * No memberlist equivalent (memberlist only counts confirmations in a metric).
+ */
+export interface SuspicionEvent {
+  readonly member: MemberSnapshot;
+  /** Who raised the suspicion (see {@link SuspectEvent.accuser}); never counted as a confirmation. */
+  readonly accuser: string;
+  /** The member whose confirmation this event reports; `undefined` when the suspicion starts. */
+  readonly confirmedBy: string | undefined;
+  /** Independent confirmations so far, 0 … `expected`. */
+  readonly confirmations: number;
+  /**
+   * Confirmations Lifeguard expects (its k: `suspicionMult − 2`, or 0 when fewer live members
+   * could confirm). With all of them in, the timeout is at its minimum. 0 means the suspicion runs
+   * at its minimum timeout from the start and confirmations are not counted.
+   */
+  readonly expected: number;
+  /** When the member became suspect. */
+  readonly startedAt: number;
+  /**
+   * When the suspicion runs out: the member is then declared failed (`fail`), unless it refuted
+   * first (`alive`), or this node could not verify the suspicion itself (it was cut off, or its
+   * probe went unanswered by every relay too): then its own probe decides first.
+   */
+  readonly deadlineAt: number;
+  /** The whole timeout as it now stands, ms from `startedAt` (whole ms; `deadlineAt − startedAt` up to float rounding). */
+  readonly timeoutMs: number;
+  /** `deadlineAt` − now when emitted, ms; 0 when the last confirmation ended it (`fail` follows). */
+  readonly remainingMs: number;
 }
 /** `self:refute`: this node was accused and bumped its incarnation to refute. */
 export interface RefuteEvent {
@@ -115,11 +162,13 @@ export interface MembersFilter {
 export interface HearsayEvents {
   join: (event: JoinEvent) => void;
   update: (event: UpdateEvent) => void;
-  suspect: (event: MemberEvent) => void;
+  suspect: (event: SuspectEvent) => void;
+  suspicion: (event: SuspicionEvent) => void;
   alive: (event: MemberEvent) => void;
   fail: (event: MemberEvent) => void;
   leave: (event: MemberEvent) => void;
   message: (event: MessageEvent) => void;
+  conflict: (event: ConflictEvent) => void;
   'self:refute': (event: RefuteEvent) => void;
   'self:health': (event: HealthEvent) => void;
   'self:isolated': (event: IsolatedEvent) => void;

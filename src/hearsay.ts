@@ -6,15 +6,16 @@ import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { ipToBytes, parseHostPort } from './address.js';
 import { Core } from './core/core.js';
-import type { CoreEvent } from './core/effects.js';
 import { seededRandom } from './core/random.js';
 import { AbortError, HearsayError, PayloadTooLargeError, StateError, TimeoutError, TransportError, type SeedFailure } from './errors.js';
 import type { HearsayEvents, MemberSnapshot, MembersFilter } from './events.js';
 import { checkCallOptions, checkMetadata, checkPayload, checkSeeds, checkTarget, memberFilter } from './inputs.js';
+import { routeCoreEvent, type EventSink } from './event-routing.js';
 import { encodeMetadata } from './metadata.js';
 import { withMetricLabels } from './metrics-labels.js';
 import { noopLogger, noopMetrics, type Logger } from './observability.js';
 import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOptions } from './options.js';
+import { admissionPredicate } from './runtime/admission-hook.js';
 import { chooseAdvertiseAddress, isOwnAddress } from './runtime/advertise.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { Completions } from './runtime/completions.js';
@@ -86,6 +87,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private readonly completions: Completions;
   /** serf's leave and join intents, with serf's delegate versions set (`delegateProtocol: 'serf'`). */
   private readonly serf: SerfIntents | undefined;
+  private readonly eventSink: EventSink;
 
   /**
    * Validates options; does no I/O.
@@ -104,6 +106,13 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.closed = this.closedDeferred.promise;
     this.completions = new Completions(this.clock);
     this.serf = isSerfDelegate(this.options.delegateProtocol) ? new SerfIntents(this.options.name) : undefined;
+    this.eventSink = {
+      deliver: (name, payload) => this.deliver(name, payload),
+      logger: this.logger,
+      completed: (id) => this.completions.done(id),
+      healthCeiling: this.options.awarenessMaxMultiplier - 1,
+      serf: this.serf,
+    };
   }
 
   /**
@@ -159,15 +168,18 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       const addrBytes = hp && ipToBytes(hp.host);
       if (!hp || !addrBytes) throw new TransportError(`cannot advertise ${advertise}: not an IP address`);
       this.boundPort = parseHostPort(transport.localAddress)?.port ?? hp.port;
-      const core = new Core(coreConfig(o, this.metaBytes, addrBytes, hp.port), seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
+      const metrics = withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels);
+      const admit = admissionPredicate(o.admission, this.logger, metrics);
+      const config = { ...coreConfig(o, this.metaBytes, addrBytes, hp.port), ...(admit ? { admit } : {}) };
+      const core = new Core(config, seededRandom(o.randomSeed ?? randomInt(2 ** 31)));
       this.core = core;
       driver = new Driver(core, {
         options: o,
         transport,
         clock: this.clock,
         logger: this.logger,
-        metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
-        onEvent: (event) => this.onCoreEvent(event),
+        metrics,
+        onEvent: (event) => routeCoreEvent(event, this.eventSink),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),
       });
@@ -213,7 +225,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     }
     const own = { advertised: core.localMember.address, bound: this.transport!.localAddress };
     const isSelf = (address: string): boolean => isOwnAddress(address, own, this.runtime.interfaces);
-    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs, isSelf };
+    const context = { driver, core, logger: this.logger, defaultPort: this.boundPort, timeoutMs: this.options.tcpTimeoutMs, isSelf, holderCheckMs: this.options.probeIntervalMs };
     return joinSeeds(context, list, this.withLifetime(options.signal));
   }
 
@@ -365,48 +377,6 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
 
   private withLifetime(signal: AbortSignal | undefined): AbortSignal {
     return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
-  }
-
-  private onCoreEvent(event: CoreEvent): void {
-    switch (event.type) {
-      case 'broadcast-done':
-        return this.completions.done(event.id);
-      case 'update':
-        return this.deliver('update', { member: event.member, previous: event.previous });
-      case 'join':
-      case 'suspect':
-      case 'alive':
-      case 'fail':
-      case 'leave':
-        return this.deliver(event.type, { member: event.member });
-      case 'merge-user-state':
-        // The host's userState hook has had it (runtime/hooks.ts); serf's state carries its clock.
-        if (this.serf && !this.serf.witnessState(event.state)) this.logger.debug({ bytes: event.state.length }, "push/pull user state is not serf's; ignored");
-        return;
-      case 'message':
-        this.serf?.witnessMessage(event.payload);
-        return this.deliver('message', { payload: event.payload, from: event.from, address: event.address });
-      case 'self:health':
-        this.logHealth(event.score, event.previous);
-        return this.deliver('self:health', { score: event.score, previous: event.previous });
-      case 'self:refute':
-        this.logger.warn({ incarnation: event.incarnation, accuser: event.accuser }, 'refuted a suspicion of this node');
-        return this.deliver('self:refute', { incarnation: event.incarnation, accuser: event.accuser, accusation: event.accusation });
-      case 'self:isolated':
-        this.logger.info({ durationMs: event.durationMs }, 'cut off from the cluster and back: held suspicions are re-checked, not declared failed');
-        return this.deliver('self:isolated', { startedAt: event.startedAt, endedAt: event.endedAt, durationMs: event.durationMs });
-    }
-  }
-
-  /**
-   * Warns only at the ceiling, where probes wait their longest and the node should be looked at
-   * (overloaded, or cut off); one failed probe raises the score by one, which is routine.
-   */
-  private logHealth(score: number, previous: number): void {
-    const ceiling = this.options.awarenessMaxMultiplier - 1;
-    if (score > previous && score >= ceiling) this.logger.warn({ score, ceiling }, 'local health at its ceiling: this node is overloaded or cut off');
-    else if (score > previous) this.logger.info({ score, ceiling }, 'local health degraded');
-    else this.logger.debug({ score }, 'local health improved');
   }
 
   /** Emits one event; a throwing listener is logged and cannot reach protocol code. */

@@ -17,6 +17,8 @@ export type {
   MembersFilter,
   MessageEvent,
   RefuteEvent,
+  SuspectEvent,
+  SuspicionEvent,
   UpdateEvent,
 } from './events.js';
 export { lan, wan, local, resolveOptions, DEFAULT_WIRE_LIMITS, MAX_METADATA_BYTES } from './options.js';
@@ -36,7 +38,9 @@ export {
   InvalidArgumentError,
   InvalidOptionsError,
   JoinError,
+  JoinRefusedError,
   MetadataTooLargeError,
+  NameConflictError,
   PayloadTooLargeError,
   RemoteError,
   StateError,
@@ -44,6 +48,8 @@ export {
   TransportError,
 } from './errors.js';
 export type { ErrorCodeValue, SeedFailure } from './errors.js';
+export type { ConflictClaimant, ConflictEvent } from './hooks/conflict.js';
+export type { AdmissionContext, AdmissionHook, AdmissionVia } from './hooks/admission.js';
 export { METRIC, noopLogger, noopMetrics } from './observability.js';
 export type { LogFields, Logger, MetricLabels, MetricName, Metrics } from './observability.js';
 export type { DialOptions, StreamConnection, Transport, TransportHandlers } from './transport/transport.js';

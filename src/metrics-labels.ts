@@ -7,7 +7,7 @@ import { InvalidOptionsError } from './errors.js';
 import type { MetricLabels, Metrics } from './observability.js';
 
 /** Label names hearsay's own metrics use; `metricLabels` may not take them, or it would overwrite them. */
-export const RESERVED_METRIC_LABELS: readonly string[] = Object.freeze(['state', 'reason', 'outcome', 'type', 'queue', 'hook']);
+export const RESERVED_METRIC_LABELS: readonly string[] = Object.freeze(['state', 'reason', 'outcome', 'type', 'queue', 'hook', 'via']);
 
 /** Prometheus's label-name rule; names starting `__` are reserved for Prometheus itself. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

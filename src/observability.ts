@@ -112,6 +112,10 @@ export const METRIC = {
   isolations: 'hearsay_isolations_total',
   /** Counter: calls of a host hook that threw or returned something unusable {hook}: `userState.local`, `userState.merge`, `ping.ackPayload`, `ping.onProbe`. */
   hookFailures: 'hearsay_hook_failures_total',
+  /** Counter: new or changed members the admission hook vetoed {via} (memberlist logs "ignoring alive message"). */
+  admissionVetoes: 'hearsay_admission_vetoes_total',
+  /** Counter: admission hook calls that threw or returned something other than a boolean or a string (each a veto). */
+  admissionHookErrors: 'hearsay_admission_hook_errors_total',
 } as const;
 /** One of the {@link METRIC} names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

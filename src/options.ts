@@ -6,6 +6,7 @@
  * (reference §6), so a hearsay node with defaults behaves to Go neighbours like a Go node with defaults.
  * @module
  */
+import type { AdmissionHook } from './hooks/admission.js';
 import type { Logger, MetricLabels, Metrics } from './observability.js';
 import { checkMetricLabels } from './metrics-labels.js';
 import type { Transport } from './transport/transport.js';
@@ -207,7 +208,7 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
    * Labels added to every metric this node reports, e.g. `{ node: 'api-1' }`, so several nodes
    * in one process write separate series (memberlist `MetricLabels`). Names follow Prometheus
    * (`[a-zA-Z_][a-zA-Z0-9_]*`, no leading `__`) and may not be one hearsay's metrics use
-   * themselves (`state`, `reason`, `outcome`, `type`, `queue`); values are strings. Default none.
+   * themselves (`state`, `reason`, `outcome`, `type`, `queue`, `hook`, `via`); values are strings. Default none.
    */
   readonly metricLabels?: MetricLabels;
   /**
@@ -221,6 +222,12 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
    * none: acks carry no payload, as serf expects from nodes that are not serf agents.
    */
   readonly ping?: PingHook;
+  /**
+   * A veto over new and changed members (memberlist `AliveDelegate` / `MergeDelegate`): per member
+   * on gossip and periodic push/pull, the whole exchange on a join (a refused joiner's `join()`
+   * fails with a `JoinRefusedError` cause). See {@link AdmissionHook}. Default: everyone is admitted.
+   */
+  readonly admission?: AdmissionHook;
 }
 
 /** Options after defaults and validation: every field present. */
@@ -245,6 +252,7 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly metricLabels: MetricLabels;
   readonly userState: UserStateHook | undefined;
   readonly ping: PingHook | undefined;
+  readonly admission: AdmissionHook | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -286,6 +294,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     metricLabels: {},
     userState: undefined,
     ping: undefined,
+    admission: undefined,
     name: options.name,
     preset,
   };
@@ -356,6 +365,9 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   }
   checkUserStateHook(r.userState);
   checkPingHook(r.ping);
+  if (r.admission !== undefined && (typeof r.admission !== 'object' || r.admission === null || typeof r.admission.admit !== 'function')) {
+    throw new InvalidOptionsError('admission', 'must be an object with an admit(member, context) method returning true, false or a reason string');
+  }
   if (r.randomSeed !== undefined && (typeof r.randomSeed !== 'number' || !Number.isFinite(r.randomSeed))) {
     throw new InvalidOptionsError('randomSeed', 'must be a finite number');
   }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ProtocolOptions } from '../options.js';
+import type { AdmitFn } from './admission.js';
 
 /** What a `Core` is configured with: the protocol options plus this node's identity. */
 export interface CoreConfig extends ProtocolOptions {
@@ -35,6 +36,11 @@ export interface CoreConfig extends ProtocolOptions {
    * gossip, as memberlist does (reference §2.6). Default 0.
    */
   readonly packetOverheadBytes?: number;
+  /**
+   * The host's admission hook as a pure predicate (the runtime wraps it: `src/runtime/admission-hook.ts`):
+   * `undefined` admits, a string vetoes. Absent: everyone is admitted.
+   */
+  readonly admit?: AdmitFn;
 }
 
 /** Compound overhead per message (its u16 length entry) and for the header (type + count). */

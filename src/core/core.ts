@@ -17,6 +17,7 @@ import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/mess
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
+import { screenJoinReply, type JoinReplyOutcome } from './join-reply.js';
 import { createParts, type CoreParts } from './parts.js';
 import { pushPullScale } from './push-pull.js';
 import type { Random } from './random.js';
@@ -279,6 +280,20 @@ export class Core {
     } finally {
       this.endStep(now, fx);
     }
+  }
+
+  /**
+   * Merges a seed's reply to our join (`join()` calls this) unless it shows the join cannot make us
+   * a member ({@link screenJoinReply}: our name is held elsewhere, or our admission hook vetoes a
+   * member in it): then nothing is merged and the outcome says why. Otherwise as {@link mergeRemoteState}.
+   * @param staleHolder the caller found the holder of our name gone: merge despite it.
+   */
+  mergeJoinReply(now: number, reply: PushPullMessage, fx: Effects, staleHolder = false): JoinReplyOutcome {
+    const blocked = screenJoinReply(now, fx, reply, this.p.self.entry, this.p.admission, staleHolder);
+    if (blocked !== undefined) return blocked;
+    const error = this.mergeRemoteState(now, reply, fx, true); // our join: the flag we sent
+    this.p.admission.endScreen();
+    return error === undefined ? { kind: 'merged' } : { kind: 'incompatible', error };
   }
 
   /**

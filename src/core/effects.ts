@@ -5,7 +5,8 @@
  * simulator) drains them after the step, in order: sends, then streams, then schedules, then events.
  * @module
  */
-import type { IsolatedEvent, MemberSnapshot, RefuteEvent } from '../events.js';
+import type { IsolatedEvent, MemberSnapshot, RefuteEvent, SuspicionEvent } from '../events.js';
+import type { ConflictEvent } from '../hooks/conflict.js';
 import type { StreamMessage } from '../wire/messages.js';
 import type { Timer } from './timers.js';
 
@@ -13,7 +14,11 @@ import type { Timer } from './timers.js';
 export type CoreEvent =
   | { readonly type: 'join'; readonly member: MemberSnapshot }
   | { readonly type: 'update'; readonly member: MemberSnapshot; readonly previous: MemberSnapshot }
-  | { readonly type: 'suspect'; readonly member: MemberSnapshot }
+  | { readonly type: 'suspect'; readonly member: MemberSnapshot; readonly accuser: string }
+  /** A suspicion started (right after `suspect`) or gained a confirmation; timings from its running timer. */
+  | ({ readonly type: 'suspicion' } & SuspicionEvent)
+  /** Another address claimed a live member's name (memberlist `NotifyConflict`); reported once per claim. */
+  | ({ readonly type: 'conflict' } & ConflictEvent)
   | { readonly type: 'alive'; readonly member: MemberSnapshot }
   | { readonly type: 'fail'; readonly member: MemberSnapshot }
   | { readonly type: 'leave'; readonly member: MemberSnapshot }

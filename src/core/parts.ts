@@ -8,6 +8,8 @@
  * | `SelfState` | self.ts | identity, started / leaving, our entry, refutation |
  * | `MemberTable`, `FailedMembers` | members.ts, reconnect.ts | every member in probe order; reaped failed ones |
  * | `Membership` | state-merge.ts | the alive / suspect / dead rules and the running suspicions |
+ * | `ConflictLog` | conflicts.ts | name conflicts already reported |
+ * | `Admission` | admission.ts | the host's vetoes already given (the hook is asked through `CoreConfig.admit`) |
  * | `AccuserTrust`, `Isolation` | trust.ts, isolation.ts | when members came back; whether we are cut off |
  * | `ProbeCycle` | probe.ts | the probe ticker, the probe in flight and its watchdog |
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
@@ -19,7 +21,9 @@
  * Each timer type belongs to the owner that schedules it, which alone answers whether it is stale.
  * @module
  */
+import { Admission } from './admission.js';
 import { piggybackBudget, type CoreConfig } from './config.js';
+import { ConflictLog } from './conflicts.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
@@ -56,6 +60,7 @@ export interface CoreParts {
   readonly gossip: GossipTicker;
   readonly pushPull: PushPull;
   readonly streams: Streams;
+  readonly admission: Admission;
 }
 
 /** Builds the owners of a fresh core (no effects). */
@@ -71,7 +76,8 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
   const self = new SelfState(config, health, queues);
   const outbox = new Outbox(config, members, queues);
   const trust = new AccuserTrust({ config, members, failed });
-  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust });
+  const admission = new Admission(config, members);
+  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust, conflicts: new ConflictLog(), admission });
   const isolation = new Isolation(membership);
   return {
     config,
@@ -87,7 +93,8 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
     probe: new ProbeCycle({ config, random, tokens, seq, self, members, failed, membership, isolation, outbox, health, stall, streams }),
     responder: new Responder({ config, tokens, seq, self, members, failed, outbox, stall }),
     gossip: new GossipTicker({ config, random, tokens, members, queues, outbox }),
-    pushPull: new PushPull({ config, random, tokens, self, members, failed, membership, streams }),
+    pushPull: new PushPull({ config, random, tokens, self, members, failed, membership, streams, admission }),
     streams,
+    admission,
   };
 }

@@ -10,6 +10,7 @@ import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
+import { JOIN_REFUSED_PREFIX, type Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
@@ -110,6 +111,7 @@ export interface PushPullDeps {
   readonly failed: FailedMembers;
   readonly membership: Membership;
   readonly streams: Streams;
+  readonly admission: Admission;
 }
 
 /** Owns the push/pull ticker. Answers for `push-pull-tick` timers. */
@@ -143,10 +145,11 @@ export class PushPull {
       return err;
     }
     const me = this.d.config.name;
+    const via = remote.join ? 'join' : 'push-pull';
     for (const r of remote.nodes) {
       switch (r.state) {
         case NodeStateNumber.alive:
-          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false);
+          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false, undefined, via);
           break;
         case NodeStateNumber.left:
           membership.dead(now, fx, { type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });
@@ -230,10 +233,20 @@ export class PushPull {
    * An inbound push/pull: build our reply first (echoing `join`), then merge theirs — memberlist's
    * order, so the joiner gets our table as it was before its own entry arrived. The reply goes out
    * even if the merge is rejected; the peer's own check will then reject ours.
+   *
+   * A join the admission hook refuses (any member it would add vetoed: memberlist's
+   * `MergeDelegate`, whole exchange) merges nothing and is answered with an error reply, so the
+   * joiner learns why (memberlist replies with its state before merging, and the joiner never knows).
    */
-  handleRequest(now: number, fx: Effects, request: PushPullMessage): PushPullMessage {
+  handleRequest(now: number, fx: Effects, request: PushPullMessage): StreamMessage {
+    const refusal = request.join ? this.d.admission.screen(now, fx, request.nodes) : undefined;
+    if (refusal !== undefined) {
+      fx.metric('increment', METRIC.pushPull, 1, { outcome: 'rejected' });
+      return { type: 'error', error: `${JOIN_REFUSED_PREFIX}member "${refusal.member}" (${refusal.address}): ${refusal.reason}` };
+    }
     const reply = this.localState(request.join);
     this.merge(now, fx, request, request.join);
+    this.d.admission.endScreen();
     return reply;
   }
 }

@@ -16,7 +16,7 @@ export function drop(fx: Effects, reason: string, fields: Readonly<Record<string
 }
 
 /** Emits a member event (never for ourselves, `selfName`) and the per-state member gauges. */
-export function memberEvent(fx: Effects, members: MemberTable, selfName: string, type: 'join' | 'suspect' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
+export function memberEvent(fx: Effects, members: MemberTable, selfName: string, type: 'join' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
   if (entry.name === selfName) return;
   fx.emit({ type, member: snapshotOf(entry) });
   memberGauges(fx, members);

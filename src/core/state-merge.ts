@@ -23,18 +23,21 @@ import { METRIC } from '../observability.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { AliveMessage, DeadMessage, SuspectMessage } from '../wire/messages.js';
+import type { AdmissionVia } from '../hooks/admission.js';
+import type { Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
+import type { ConflictLog } from './conflicts.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
 import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { GossipQueues } from './queues.js';
 import type { Random } from './random.js';
-import { drop, memberEvent } from './report.js';
+import { drop, memberEvent, memberGauges } from './report.js';
 import type { SelfState } from './self.js';
 import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
-import { Suspicion, suspicionTimeouts } from './suspicion.js';
+import { Suspicion, suspicionTimeouts, suspicionView } from './suspicion.js';
 import type { SuspicionTimeoutTimer } from './timers.js';
 import type { AccuserTrust } from './trust.js';
 
@@ -51,6 +54,8 @@ export interface MembershipDeps {
   readonly stall: StallGuard;
   readonly outbox: Outbox;
   readonly trust: AccuserTrust;
+  readonly conflicts: ConflictLog;
+  readonly admission: Admission;
 }
 
 /**
@@ -90,8 +95,9 @@ export class Membership {
    * are newer or differ, re-broadcasts what it accepts, and emits join / alive / update.
    * @param bootstrap true for our own alive at start and on metadata changes (no refutation).
    * @param completionId reported as `broadcast-done` when the re-broadcast finishes.
+   * @param via how it arrived, for the admission hook (admission.ts), asked before a new or changed member is applied.
    */
-  alive(now: number, fx: Effects, a: AliveMessage, bootstrap: boolean, completionId?: number): void {
+  alive(now: number, fx: Effects, a: AliveMessage, bootstrap: boolean, completionId?: number, via: AdmissionVia = 'gossip'): void {
     const { config: cfg, members, self } = this.d;
     const isSelf = a.node === cfg.name;
     // A queued alive about us must not undo a leave (memberlist: "cause us to re-join").
@@ -112,12 +118,15 @@ export class Membership {
     const meta = a.meta ?? EMPTY;
     let entry = members.get(a.node);
     let updatesNode = false;
+    let isNew = false;
     if (entry === undefined) {
       const address = bytesToHostPort(a.addr, a.port);
       if (address === undefined) {
         drop(fx, 'bad-addr', { node: a.node, addrLength: a.addr.length }, 'ignoring alive: Addr is not an IP');
         return;
       }
+      if (!isSelf && !this.d.admission.allows(fx, undefined, a, via)) return;
+      isNew = true;
       // Go stores the new node as dead with incarnation 0 and zero state-change time, then applies
       // the alive below; an alive at incarnation 0 therefore leaves a never-alive entry (reaped on wrap).
       entry = {
@@ -144,6 +153,7 @@ export class Membership {
         updatesNode = true;
       } else {
         drop(fx, 'conflict', { node: a.node, mine: entry.address, theirs: bytesToHostPort(a.addr, a.port), state: entry.state }, 'conflicting address for member');
+        this.d.conflicts.report(fx, entry, a);
         return;
       }
     }
@@ -153,6 +163,7 @@ export class Membership {
       return;
     }
     if (a.incarnation < entry.incarnation && isSelf) return;
+    if (!isSelf && !isNew && !this.d.admission.allows(fx, entry, a, via)) return;
 
     // Any suspicion is over: its timer goes stale (token no longer in the map).
     this.suspicions.delete(a.node);
@@ -217,6 +228,7 @@ export class Membership {
         fx.metric('increment', METRIC.suspectConfirmations, 1);
         running.token = this.d.tokens.next();
         scheduleSuspicion(now, fx, entry, running, Math.max(0, remaining));
+        fx.emit({ type: 'suspicion', ...suspicionView(snapshotOf(entry), running, now, s.from) });
       }
       return;
     }
@@ -237,7 +249,10 @@ export class Membership {
     suspicion.unverified = doubtful;
     this.suspicions.set(s.node, suspicion);
     scheduleSuspicion(now, fx, entry, suspicion, suspicion.initialTimeoutMs);
-    this.event(fx, 'suspect', entry);
+    const member = snapshotOf(entry);
+    fx.emit({ type: 'suspect', member, accuser: s.from });
+    fx.emit({ type: 'suspicion', ...suspicionView(member, suspicion, now, undefined) });
+    memberGauges(fx, members);
   }
 
   /**
@@ -380,12 +395,13 @@ export class Membership {
     this.event(fx, left ? 'leave' : 'fail', entry);
   }
 
-  private event(fx: Effects, type: 'join' | 'suspect' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
+  private event(fx: Effects, type: 'join' | 'alive' | 'fail' | 'leave', entry: MemberEntry): void {
     memberEvent(fx, this.d.members, this.d.config.name, type, entry);
   }
 }
 
 function scheduleSuspicion(now: number, fx: Effects, entry: MemberEntry, s: Suspicion, afterMs: number): void {
+  s.deadlineAt = now + afterMs;
   const timer: SuspicionTimeoutTimer = { type: 'suspicion-timeout', token: s.token, dueAt: now + afterMs, node: entry.name, incarnation: entry.incarnation };
   fx.schedule(timer, afterMs);
 }

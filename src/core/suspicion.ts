@@ -6,6 +6,7 @@
  * declared fast. The math lives in pure functions, as in memberlist.
  * @module
  */
+import type { MemberSnapshot, SuspicionEvent } from '../events.js';
 
 /** Timeouts for one suspicion in a cluster of estimated size `n` (reference §5 "Suspicion"). */
 export interface SuspicionTimeouts {
@@ -66,12 +67,16 @@ function goSeconds(ms: number): number {
  * Only meaningful for k ≥ 1 (with k = 0 confirmations are never accepted).
  */
 export function remainingSuspicionMs(confirmations: number, k: number, elapsedMs: number, minMs: number, maxMs: number): number {
+  return suspicionTimeoutMs(confirmations, k, minMs, maxMs) - elapsedMs;
+}
+
+/** The whole timeout after `confirmations` of `k`, ms from the start: {@link remainingSuspicionMs} before subtracting the time spent. */
+export function suspicionTimeoutMs(confirmations: number, k: number, minMs: number, maxMs: number): number {
   const frac = Math.log(confirmations + 1) / Math.log(k + 1);
   const maxS = goSeconds(maxMs);
   const raw = maxS - frac * (maxS - goSeconds(minMs));
-  let timeout = Math.floor(1000 * raw);
-  if (!(timeout >= minMs)) timeout = minMs; // also catches NaN
-  return timeout - elapsedMs;
+  const timeout = Math.floor(1000 * raw);
+  return timeout >= minMs ? timeout : minMs; // also catches NaN
 }
 
 /**
@@ -93,6 +98,10 @@ export class Suspicion {
   held = false;
   /** The suspect has been sent this suspicion directly (after we were cut off or accused ourselves). */
   told = false;
+  /** When the pending `suspicion-timeout` timer is due (set by whoever schedules it): the deadline the host sees. */
+  deadlineAt: number;
+  /** The whole timeout as the confirmations so far make it, ms from `startedAt` (whole ms, as Go's). */
+  timeoutMs: number;
 
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.
@@ -108,6 +117,8 @@ export class Suspicion {
     public token: number,
   ) {
     this.seen.add(accuser);
+    this.timeoutMs = this.initialTimeoutMs;
+    this.deadlineAt = startedAt + this.timeoutMs;
   }
 
   /** Independent confirmations received, ≤ k. */
@@ -130,6 +141,26 @@ export class Suspicion {
     if (this.seen.has(from)) return undefined;
     this.seen.add(from);
     this.confirmed++;
-    return remainingSuspicionMs(this.confirmed, this.k, now - this.startedAt, this.minMs, this.maxMs);
+    this.timeoutMs = suspicionTimeoutMs(this.confirmed, this.k, this.minMs, this.maxMs);
+    return this.timeoutMs - (now - this.startedAt);
   }
+}
+
+/**
+ * The host's view of suspicion `s` of `member` at `now` (the `suspicion` event): read from the
+ * running timer itself, so the deadline the host sees is the one the core will act on.
+ * @param confirmedBy the member whose confirmation this reports; `undefined` when the suspicion starts.
+ */
+export function suspicionView(member: MemberSnapshot, s: Suspicion, now: number, confirmedBy: string | undefined): SuspicionEvent {
+  return {
+    member,
+    accuser: s.accuser,
+    confirmedBy,
+    confirmations: s.confirmations,
+    expected: s.k,
+    startedAt: s.startedAt,
+    deadlineAt: s.deadlineAt,
+    timeoutMs: s.timeoutMs,
+    remainingMs: Math.max(0, s.deadlineAt - now),
+  };
 }

@@ -111,7 +111,7 @@ export class StreamService {
         return undefined;
       }
       const reply = await this.readOne(conn, false);
-      if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`);
+      if (reply.type === 'error') throw new RemoteError(`remote error: ${reply.error}`, { reply: reply.error });
       if (request.type === 'push-pull') this.config.metrics.observe(METRIC.pushPullDurationSeconds, (this.config.clock.now() - began) / 1000);
       return reply;
     } catch (error) {

@@ -39,7 +39,7 @@ export type QueueEntry =
 export type InputEntry = Exclude<QueueEntry, { kind: 'action' }>;
 
 /** Every public event a node emits, recorded in the simulator's log. */
-export const EVENT_NAMES: readonly (keyof HearsayEvents)[] = ['join', 'update', 'suspect', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health', 'self:isolated'];
+export const EVENT_NAMES: readonly (keyof HearsayEvents)[] = ['join', 'update', 'suspect', 'suspicion', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health', 'self:isolated', 'conflict'];
 
 /** Per-node bookkeeping: the endpoint its clock and transport serve, and the running `Hearsay`. */
 export class SimNode implements SimEndpoint {

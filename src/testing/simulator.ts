@@ -99,7 +99,9 @@ export class Simulator {
 
   /**
    * Adds and starts a node: a real `Hearsay` with the simulator's and these options. Its address
-   * is a virtual 127.x.y.z:7946 unless given. Resolves with the running node.
+   * is a virtual 127.x.y.z:7946 unless given. Resolves with the running node. `name` is the
+   * simulator's key for it and its member name, unless `options.name` gives another member name
+   * (to run two processes configured with one name).
    */
   async addNode(name: string, options: { metadata?: Metadata; address?: string; options?: Partial<HearsayOptions> } = {}): Promise<Hearsay> {
     if (this.nodes.has(name)) throw new Error(`node ${name} exists`);
@@ -128,7 +130,8 @@ export class Simulator {
       ...this.protocol,
       ...this.options.node,
       ...node.options,
-      name: node.name,
+      // A node may run under another member name than its key: two processes given one name.
+      name: node.options.name ?? node.name,
       bind: node.address,
       transport: new SimTransport(this.fabric.host, node, clock),
       randomSeed: Math.floor(this.random.next() * 2 ** 31),

@@ -33,7 +33,9 @@ describe.each(SEEDS)('mini cluster (seed %i)', (seed) => {
     c.crash('n5');
     c.runUntil(80_000);
     for (const n of NAMES.slice(0, 4)) {
-      expect(c.eventsAbout(n, 'n5')).toEqual(['join', 'suspect', 'fail']);
+      // `suspicion` reports the start right after `suspect`, then each confirmation.
+      expect(c.eventsAbout(n, 'n5').filter((t) => t !== 'suspicion')).toEqual(['join', 'suspect', 'fail']);
+      expect(c.eventsAbout(n, 'n5')[2]).toBe('suspicion');
       for (const other of NAMES.slice(0, 4)) if (other !== n) expect(c.eventsAbout(n, other)).toEqual(['join']);
     }
     // Detection time: the first fail lands within the LAN bound (probe round + suspicion max 24 s).

@@ -227,7 +227,7 @@ describe('probe: indirect and TCP fallback', () => {
     a.fire('probe-end');
     expect(a.core.member('B')?.state).toBe('suspect');
     expect(a.core.healthScore).toBe(delta);
-    expect(a.events.map((e) => e.type)).toEqual(delta > 0 ? ['suspect', 'self:health'] : ['suspect']);
+    expect(a.events.map((e) => e.type)).toEqual(delta > 0 ? ['suspect', 'suspicion', 'self:health'] : ['suspect', 'suspicion']);
     expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay_probe_failures_total' }));
   });
 

@@ -21,12 +21,14 @@ const ALLOWED = new Set([
   'src/events.ts',
   'src/options.ts', // type-only
   'src/observability.ts',
+  'src/hooks/conflict.ts', // type-only: the conflict event's shape
+  'src/hooks/admission.ts', // type-only: the hook's `via` values
 ]);
 const FORBIDDEN_WIRE = new Set(['src/wire/packet.ts', 'src/wire/keyring.ts', 'src/wire/stream.ts', 'src/wire/index.ts']);
 const allowed = (target: string): boolean =>
   target.startsWith('src/core/') || ALLOWED.has(target) || (target.startsWith('src/wire/') && !FORBIDDEN_WIRE.has(target));
 /** Reached only through `import type`: erased at run time, so never followed. */
-const TYPE_ONLY = new Set(['src/options.ts']);
+const TYPE_ONLY = new Set(['src/options.ts', 'src/hooks/conflict.ts', 'src/hooks/admission.ts']);
 
 const BANNED: [RegExp, string][] = [
   [/\bDate\.now\b|\bnew Date\b/, 'reads the wall clock'],

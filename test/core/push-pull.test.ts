@@ -63,7 +63,7 @@ describe('push/pull', () => {
     expect(a.core.member('C')?.state).toBe('suspect');
     expect(a.core.member('D')?.state).toBe('left');
     expect(a.core.member('N')).toMatchObject({ state: 'alive', incarnation: 3 });
-    expect(a.events.map((e) => e.type).sort()).toEqual(['join', 'leave', 'suspect', 'suspect']);
+    expect(a.events.map((e) => e.type).sort()).toEqual(['join', 'leave', 'suspect', 'suspect', 'suspicion', 'suspicion']);
     // The suspicions are ours: the gossip says "from A".
     const gossip = [];
     for (let t = 0; t < 30; t++) gossip.push(...a.gossip(100 + t).flatMap((s) => s.messages));

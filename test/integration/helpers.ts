@@ -38,7 +38,7 @@ export interface TestNode {
   readonly events: Recorded[];
 }
 
-const recordedEvents: (keyof HearsayEvents)[] = ['join', 'update', 'suspect', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health', 'self:isolated'];
+const recordedEvents: (keyof HearsayEvents)[] = ['join', 'update', 'suspect', 'suspicion', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health', 'self:isolated', 'conflict'];
 
 /** Starts a node bound to 127.0.0.1:0 (or `bind`) recording every event. */
 export async function startNode(name: string, extra: Partial<HearsayOptions> = {}): Promise<TestNode> {

@@ -15,10 +15,12 @@ describe('public API surface', () => {
         "InvalidArgumentError",
         "InvalidOptionsError",
         "JoinError",
+        "JoinRefusedError",
         "Keyring",
         "MAX_METADATA_BYTES",
         "METRIC",
         "MetadataTooLargeError",
+        "NameConflictError",
         "PayloadTooLargeError",
         "RemoteError",
         "StateError",
@@ -45,6 +47,11 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['message']>[0]>().toEqualTypeOf<api.MessageEvent>();
     expectTypeOf<api.MessageEvent['from']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<HearsayOptions['encryptOutgoing']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Parameters<HearsayEvents['suspect']>[0]>().toEqualTypeOf<api.SuspectEvent>();
+    expectTypeOf<Parameters<HearsayEvents['suspicion']>[0]>().toEqualTypeOf<api.SuspicionEvent>();
+    expectTypeOf<Parameters<HearsayEvents['conflict']>[0]>().toEqualTypeOf<api.ConflictEvent>();
+    expectTypeOf<HearsayOptions['admission']>().toEqualTypeOf<api.AdmissionHook | undefined>();
+    expectTypeOf<ReturnType<api.AdmissionHook['admit']>>().toEqualTypeOf<boolean | string>();
   });
 
   it('gives every error a stable code and a name', () => {
@@ -59,11 +66,23 @@ describe('public API surface', () => {
       new api.PayloadTooLargeError('broadcast payload', 2000, 1395, 'hint'),
       new api.TransportError('t'),
       new api.RemoteError('r'),
+      new api.NameConflictError('n', '10.0.0.1:7946', '10.0.0.2:7946'),
+      new api.JoinRefusedError('seed', 'member "n": no', '10.0.0.2:7946'),
     ];
     for (const e of errors) {
       expect(e).toBeInstanceOf(api.HearsayError);
       expect(Object.values(api.ErrorCode)).toContain(e.code);
       expect(e.name).toBe(e.constructor.name);
     }
+  });
+
+  it('makes a name conflict the cause of the JoinError it is part of, before earlier failures', () => {
+    const conflict = new api.NameConflictError('n', '10.0.0.1:7946', 's2');
+    const join = new api.JoinError([
+      { seed: 's1', error: new api.TimeoutError('t') },
+      { seed: 's2', error: conflict },
+    ]);
+    expect(join.cause).toBe(conflict);
+    expect(new api.JoinError([{ seed: 's1', error: new api.TimeoutError('t') }]).cause).toBeInstanceOf(api.TimeoutError);
   });
 });
