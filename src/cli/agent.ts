@@ -162,6 +162,9 @@ export async function runAgent(argv: readonly string[], version: string, help: (
 
     if (cfg.join.length > 0) {
       const r = await node.join(cfg.join, { signal: stopping.signal }).catch((error: Error) => {
+        // The seed lists our name at a live member that answers to it: say which, as the operator's fix.
+        const cause = error.cause as { code?: string; holder?: string } | undefined;
+        if (cause?.code === 'HEARSAY_NAME_CONFLICT' && cause.holder) throw new CliError(`the name "${cfg.name}" is already taken by the member at ${cause.holder}; pick another --name`, EXIT.failed);
         throw new CliError(`could not join: ${error.message}`, EXIT.failed);
       });
       log.info({ contacted: r.contacted, failed: r.failures.length }, 'joined');
