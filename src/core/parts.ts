@@ -13,7 +13,7 @@
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
  * | `GossipQueues`, `GossipTicker` | queues.ts, gossip.ts | both transmit-limited queues; the gossip ticker (parking) |
  * | `Outbox` | outbox.ts | piggybacking, compounds, the CRC decision |
- * | `PushPull`, `Streams` | push-pull.ts, streams.ts | anti-entropy ticker and merge; pending stream exchanges |
+ * | `PushPull`, `Streams` | push-pull.ts, streams.ts | anti-entropy ticker, merge, comeback exchanges; pending stream exchanges |
  * | `Health`, `StallGuard` | health.ts, stall.ts | the Lifeguard score; the stall rule |
  *
  * Each timer type belongs to the owner that schedules it, which alone answers whether it is stale.
@@ -23,8 +23,9 @@ import { piggybackBudget, type CoreConfig } from './config.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
+import type { Effects } from './effects.js';
 import { Isolation } from './isolation.js';
-import { MemberTable } from './members.js';
+import { MemberTable, type MemberEntry } from './members.js';
 import { Outbox } from './outbox.js';
 import { ProbeCycle } from './probe.js';
 import { PushPull } from './push-pull.js';
@@ -71,7 +72,11 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
   const self = new SelfState(config, health, queues);
   const outbox = new Outbox(config, members, queues);
   const trust = new AccuserTrust({ config, members, failed });
-  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust });
+  // A comeback (dead → alive) is seen by the membership rules and answered by push/pull, which
+  // depends on them: the hook resolves `pushPull` when it is called, after construction.
+  let pushPull: PushPull | undefined;
+  const comebacks = { ask: (now: number, fx: Effects, member: MemberEntry) => pushPull?.askComeback(now, fx, member) };
+  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust, comebacks });
   const isolation = new Isolation(membership);
   return {
     config,
@@ -87,7 +92,7 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
     probe: new ProbeCycle({ config, random, tokens, seq, self, members, failed, membership, isolation, outbox, health, stall, streams }),
     responder: new Responder({ config, tokens, seq, self, members, failed, outbox, stall }),
     gossip: new GossipTicker({ config, random, tokens, members, queues, outbox }),
-    pushPull: new PushPull({ config, random, tokens, self, members, failed, membership, streams }),
+    pushPull: (pushPull = new PushPull({ config, random, tokens, self, members, failed, membership, streams, outbox })),
     streams,
   };
 }

@@ -51,6 +51,8 @@ export interface MembershipDeps {
   readonly stall: StallGuard;
   readonly outbox: Outbox;
   readonly trust: AccuserTrust;
+  /** Where a member back from dead is reported (push/pull asks it what it still suspects). */
+  readonly comebacks: { ask(now: number, fx: Effects, member: MemberEntry): void };
 }
 
 /**
@@ -168,8 +170,9 @@ export class Membership {
     const metaChanged = !bytesEqual(entry.meta, meta);
     const addrChanged = !bytesEqual(entry.addr, a.addr) || entry.port !== a.port;
     const wasUp = oldState === 'alive' || oldState === 'suspect';
+    const isNew = entry.stateChangeAt === Number.NEGATIVE_INFINITY;
     // Back from dead or left: its stale accusations may still arrive (trust.ts).
-    if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, entry.stateChangeAt === Number.NEGATIVE_INFINITY);
+    if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, isNew);
     const previous = wasUp && (metaChanged || addrChanged) && !isSelf ? snapshotOf(entry) : undefined;
     if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
     entry.incarnation = a.incarnation;
@@ -180,6 +183,7 @@ export class Membership {
       entry.address = bytesToHostPort(a.addr, a.port) ?? entry.address;
     }
     members.setState(entry, 'alive', now);
+    if (oldState === 'dead' && !isNew && !isSelf) this.d.comebacks.ask(now, fx, entry);
 
     if (!wasUp) this.event(fx, 'join', entry);
     else {
