@@ -20,10 +20,10 @@
  * @module
  */
 import { piggybackBudget, type CoreConfig } from './config.js';
+import type { Effects } from './effects.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
-import type { Effects } from './effects.js';
 import { Isolation } from './isolation.js';
 import { MemberTable, type MemberEntry } from './members.js';
 import { Outbox } from './outbox.js';
