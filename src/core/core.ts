@@ -251,7 +251,7 @@ export class Core {
       if (!(result instanceof Error)) this.p.isolation.heard(now, fx);
       if (pending.kind === 'ping') this.p.probe.onFallbackResult(now, fx, pending.seqNo, result);
       else if (pending.kind === 'reconnect') this.p.pushPull.onReconnectResult(now, fx, pending.address, pending.followUp, result);
-      else this.p.pushPull.onResult(now, fx, result);
+      else this.p.pushPull.onResult(now, fx, result, pending.comeback);
     } catch (error) {
       drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');
     }

@@ -15,7 +15,7 @@
  * | `Responder` | responder.ts | acks to pings; relay handlers for indirect pings |
  * | `GossipQueues`, `GossipTicker` | queues.ts, gossip.ts | both transmit-limited queues; the gossip ticker (parking) |
  * | `Outbox` | outbox.ts | piggybacking, compounds, the CRC decision |
- * | `PushPull`, `Streams` | push-pull.ts, streams.ts | anti-entropy ticker and merge; pending stream exchanges |
+ * | `PushPull`, `Streams` | push-pull.ts, streams.ts | anti-entropy ticker, merge, comeback exchanges; pending stream exchanges |
  * | `Health`, `StallGuard` | health.ts, stall.ts | the Lifeguard score; the stall rule |
  *
  * Each timer type belongs to the owner that schedules it, which alone answers whether it is stale.
@@ -24,11 +24,12 @@
 import { Admission } from './admission.js';
 import { piggybackBudget, type CoreConfig } from './config.js';
 import { ConflictLog } from './conflicts.js';
+import type { Effects } from './effects.js';
 import { GossipTicker } from './gossip.js';
 import { Health } from './health.js';
 import { SeqNumbers, TimerTokens } from './ids.js';
 import { Isolation } from './isolation.js';
-import { MemberTable } from './members.js';
+import { MemberTable, type MemberEntry } from './members.js';
 import { Outbox } from './outbox.js';
 import { ProbeCycle } from './probe.js';
 import { PushPull } from './push-pull.js';
@@ -77,7 +78,11 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
   const outbox = new Outbox(config, members, queues);
   const trust = new AccuserTrust({ config, members, failed });
   const admission = new Admission(config, members);
-  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust, conflicts: new ConflictLog(), admission });
+  // A comeback (dead → alive) is seen by the membership rules and answered by push/pull, which
+  // depends on them: the hook resolves `pushPull` when it is called, after construction.
+  let pushPull: PushPull | undefined;
+  const comebacks = { ask: (now: number, fx: Effects, member: MemberEntry) => pushPull?.askComeback(now, fx, member) };
+  const membership = new Membership({ config, random, tokens, self, members, queues, stall, outbox, trust, conflicts: new ConflictLog(), admission, comebacks });
   const isolation = new Isolation(membership);
   return {
     config,
@@ -93,7 +98,7 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
     probe: new ProbeCycle({ config, random, tokens, seq, self, members, failed, membership, isolation, outbox, health, stall, streams }),
     responder: new Responder({ config, tokens, seq, self, members, failed, outbox, stall }),
     gossip: new GossipTicker({ config, random, tokens, members, queues, outbox }),
-    pushPull: new PushPull({ config, random, tokens, self, members, failed, membership, streams, admission }),
+    pushPull: (pushPull = new PushPull({ config, random, tokens, self, members, failed, membership, streams, admission, outbox })),
     streams,
     admission,
   };

@@ -9,12 +9,14 @@
 import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { encodeMessage } from '../wire/codec.js';
 import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import { JOIN_REFUSED_PREFIX, type Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
-import type { MemberTable } from './members.js';
+import type { MemberEntry, MemberTable } from './members.js';
+import type { Outbox } from './outbox.js';
 import type { Random } from './random.js';
 import type { FailedMembers } from './reconnect.js';
 import { drop } from './report.js';
@@ -112,12 +114,15 @@ export interface PushPullDeps {
   readonly membership: Membership;
   readonly streams: Streams;
   readonly admission: Admission;
+  readonly outbox: Outbox;
 }
 
-/** Owns the push/pull ticker. Answers for `push-pull-tick` timers. */
+/** Owns the push/pull ticker and the comeback exchanges' budget. Answers for `push-pull-tick` timers. */
 export class PushPull {
   /** Token of the current ticker chain. */
   private tickToken = 0;
+  /** Earliest time of our next comeback exchange, ms ({@link askComeback}: one per push/pull interval). */
+  private nextComebackAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly d: PushPullDeps) {}
 
@@ -135,8 +140,12 @@ export class PushPull {
    * only for a non-empty buffer; the facade's serf adapter also reads serf's Lamport clock from it).
    * `join` is the exchange's flag: ours when we initiated it, the peer's when it did (memberlist
    * passes the same).
+   *
+   * `comeback`: the state is the reply of a member that came back from dead ({@link askComeback}).
+   * Its suspect and dead entries about others are stale accusations: we do not suspect them
+   * ourselves; we tell each accused member directly ({@link tellAccused}) so a live one refutes.
    */
-  merge(now: number, fx: Effects, remote: PushPullMessage, join: boolean): Error | undefined {
+  merge(now: number, fx: Effects, remote: PushPullMessage, join: boolean, comeback?: string): Error | undefined {
     const { members, membership } = this.d;
     const err = verifyProtocol(members, remote.nodes);
     if (err !== undefined) {
@@ -156,7 +165,8 @@ export class PushPull {
           break;
         case NodeStateNumber.dead:
         case NodeStateNumber.suspect:
-          membership.suspect(now, fx, { type: 'suspect', incarnation: r.incarnation, node: r.name, from: me });
+          if (comeback !== undefined && r.name !== me) this.tellAccused(fx, r, comeback);
+          else membership.suspect(now, fx, { type: 'suspect', incarnation: r.incarnation, node: r.name, from: me });
           break;
         default:
           drop(fx, 'bad-state', { node: r.name, state: r.state }, 'push/pull entry with an unknown state');
@@ -217,16 +227,49 @@ export class PushPull {
     }
   }
 
-  /** The reply to our periodic push/pull: merge it. */
-  onResult(now: number, fx: Effects, result: StreamMessage | Error): void {
+  /**
+   * `member` came back from dead (it refuted a death): a push/pull with it now, at most one such
+   * exchange per push/pull interval, none when push/pull is off or after `leave()`.
+   *
+   * A member that was cut off long enough to be declared dead has likely suspected others
+   * meanwhile, and its suspect gossip went where nobody heard it. A Go peer lets those suspicions
+   * expire after the heal and declares healthy members dead, which every Go peer applies
+   * (memberlist's `deadNode`). Its reply lists them while they still run: we refute those about
+   * us at once and tell the other accused (merge with `comeback`), so their refutations reach it
+   * before its timeouts do. The budget bounds the cost of a large heal (each node asks one
+   * comeback per interval, as many exchanges as one round of anti-entropy).
+   */
+  askComeback(now: number, fx: Effects, member: MemberEntry): void {
+    const { config: cfg, members } = this.d;
+    if (cfg.pushPullIntervalMs <= 0 || this.d.self.leaving || now < this.nextComebackAt) return;
+    this.nextComebackAt = now + pushPullScale(cfg.pushPullIntervalMs, members.size);
+    const id = this.d.streams.register({ kind: 'push-pull', comeback: member.name });
+    fx.stream(member.address, id, this.localState(false), cfg.tcpTimeoutMs);
+    fx.log('debug', { node: member.name }, 'back from dead: asking what it still suspects');
+  }
+
+  /**
+   * Sends `r.name` a plain `suspect` about itself, from `accuser`, when we hold it alive or suspect
+   * at no newer incarnation than the accusation: a live member refutes, and its refutation ends
+   * the accuser's stale suspicion (a newer incarnation clears it in memberlist and here alike).
+   * If we know a newer incarnation, the state we pushed in the same exchange already clears it.
+   */
+  private tellAccused(fx: Effects, r: PushNodeState, accuser: string): void {
+    const entry = this.d.members.get(r.name);
+    if (entry === undefined || (entry.state !== 'alive' && entry.state !== 'suspect') || r.incarnation < entry.incarnation) return;
+    this.d.outbox.sendToMember(fx, entry, [encodeMessage({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: accuser })]);
+  }
+
+  /** The reply to our periodic push/pull, or to a comeback exchange with `comeback`: merge it. */
+  onResult(now: number, fx: Effects, result: StreamMessage | Error, comeback?: string): void {
     if (result instanceof Error || result.type !== 'push-pull') {
       const why = result instanceof Error ? result.message : result.type === 'error' ? result.error : `unexpected ${result.type} reply`;
       fx.metric('increment', METRIC.pushPull, 1, { outcome: 'failed' });
       fx.log('debug', { error: why }, 'push/pull failed');
       return;
     }
-    // Periodic and reconnect exchanges are never joins.
-    this.merge(now, fx, result, false);
+    // Periodic, reconnect and comeback exchanges are never joins.
+    this.merge(now, fx, result, false, comeback);
   }
 
   /**

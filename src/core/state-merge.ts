@@ -56,6 +56,8 @@ export interface MembershipDeps {
   readonly trust: AccuserTrust;
   readonly conflicts: ConflictLog;
   readonly admission: Admission;
+  /** Where a member back from dead is reported (push/pull asks it what it still suspects). */
+  readonly comebacks: { ask(now: number, fx: Effects, member: MemberEntry): void };
 }
 
 /**
@@ -180,8 +182,9 @@ export class Membership {
     const metaChanged = !bytesEqual(entry.meta, meta);
     const addrChanged = !bytesEqual(entry.addr, a.addr) || entry.port !== a.port;
     const wasUp = oldState === 'alive' || oldState === 'suspect';
+    const neverAlive = entry.stateChangeAt === Number.NEGATIVE_INFINITY;
     // Back from dead or left: its stale accusations may still arrive (trust.ts).
-    if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, entry.stateChangeAt === Number.NEGATIVE_INFINITY);
+    if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, neverAlive);
     const previous = wasUp && (metaChanged || addrChanged) && !isSelf ? snapshotOf(entry) : undefined;
     if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
     entry.incarnation = a.incarnation;
@@ -193,6 +196,7 @@ export class Membership {
       entry.rttMs = undefined; // another host or process: the old round trips say nothing about it
     }
     members.setState(entry, 'alive', now);
+    if (oldState === 'dead' && !neverAlive && !isSelf) this.d.comebacks.ask(now, fx, entry);
 
     if (!wasUp) this.event(fx, 'join', entry);
     else {

@@ -10,7 +10,8 @@ export const MAX_PENDING_STREAMS = 64;
 /** A stream exchange the core asked the driver for. */
 export type PendingStream =
   | { readonly kind: 'ping'; readonly seqNo: number }
-  | { readonly kind: 'push-pull' }
+  /** `comeback`: the member that came back from dead we asked (push-pull.ts, `askComeback`). */
+  | { readonly kind: 'push-pull'; readonly comeback?: string }
   /** A push/pull with a member we consider failed; `followUp` = send a second one if it answers (see reconnect.ts). */
   | { readonly kind: 'reconnect'; readonly address: string; readonly followUp: boolean };
 

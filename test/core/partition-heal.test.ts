@@ -8,7 +8,7 @@ import { FailedMembers } from '../../src/core/reconnect.js';
 import { MemberTable, type MemberEntry } from '../../src/core/members.js';
 import { seededRandom } from '../../src/core/random.js';
 import { AccuserTrust } from '../../src/core/trust.js';
-import type { PacketMessage, PingMessage } from '../../src/wire/messages.js';
+import { NodeStateNumber, type PacketMessage, type PingMessage, type PushPullMessage } from '../../src/wire/messages.js';
 import { addr, alive, config, dead, nodeWithPeers, suspect, type Sent, type TestNode } from './helpers.js';
 
 const PEERS: [string, number][] = [
@@ -222,5 +222,58 @@ describe('accused ourselves', () => {
     expect(messages(a.sent()).filter((m) => m.msg.type === 'suspect')).toEqual([{ to: addr(2), msg: suspect('B', 1, 'C') }]);
     a.receive(300, addr(3), suspect('A', 2, 'C'));
     expect(messages(a.sent()).filter((m) => m.msg.type === 'suspect')).toEqual([]);
+  });
+});
+
+describe('a member back from dead', () => {
+  /** A's table as B, back from a cut, would send it: B alive at 2, and what B still accuses. */
+  function staleState(a: TestNode, accusations: Record<string, 'suspect' | 'dead'>): PushPullMessage {
+    const state = a.core.localState(false);
+    const number = { suspect: NodeStateNumber.suspect, dead: NodeStateNumber.dead };
+    return {
+      ...state,
+      nodes: state.nodes.map((n) => {
+        if (n.name === 'B') return { ...n, state: NodeStateNumber.alive, incarnation: 2 };
+        const accused = accusations[n.name];
+        return accused === undefined ? { ...n, state: NodeStateNumber.alive } : { ...n, state: number[accused] };
+      }),
+    };
+  }
+
+  it('is asked what it still suspects: we refute what is about us and tell each other accused, suspecting nobody ourselves', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('B', 1, 'C'));
+    a.receive(25_000, addr(2), alive('B', 2, 2)); // B refutes its death: it was cut off
+    const ask = a.last.streams.find((s) => s.request.type === 'push-pull');
+    expect(ask, 'a push/pull with B as it comes back').toMatchObject({ to: addr(2), request: { type: 'push-pull', join: false } });
+    a.events.length = 0;
+    a.step((c, fx) => c.handleStreamResult(25_050, ask!.id, staleState(a, { A: 'suspect', D: 'suspect', E: 'dead' }), fx));
+    expect(a.eventsOf('self:refute')).toHaveLength(1);
+    // D and E are told directly (a suspect about themselves, from B) so they refute before B's
+    // timeouts run out; we do not suspect them on B's word.
+    const told = messages(a.sent())
+      .filter((m) => m.msg.type === 'suspect')
+      .sort((x, y) => x.to.localeCompare(y.to));
+    expect(told).toEqual([
+      { to: addr(4), msg: suspect('D', 1, 'B') },
+      { to: addr(5), msg: suspect('E', 1, 'B') },
+    ]);
+    expect(a.eventsOf('suspect')).toEqual([]);
+    expect(['D', 'E'].map((n) => a.core.member(n)?.state)).toEqual(['alive', 'alive']);
+  });
+
+  it('asks one comeback per push/pull interval, and never a member that merely joined', () => {
+    const a = cluster();
+    a.receive(100, addr(3), dead('B', 1, 'C'));
+    a.receive(200, addr(3), dead('D', 1, 'C'));
+    a.receive(1000, addr(2), alive('B', 2, 2));
+    expect(a.last.streams).toHaveLength(1);
+    a.receive(2000, addr(4), alive('D', 4, 2));
+    expect(a.last.streams).toEqual([]);
+    a.receive(3000, addr(9), alive('N', 9, 1)); // a new member: nothing to ask
+    expect(a.last.streams).toEqual([]);
+    a.receive(200, addr(3), dead('D', 2, 'C'));
+    a.receive(1000 + 30_000, addr(4), alive('D', 4, 3)); // next interval (n = 8: 30 s)
+    expect(a.last.streams).toHaveLength(1);
   });
 });

@@ -9,8 +9,8 @@
  * stdout lines (every one carries `t`, wall-clock ms, so traces from several processes line up):
  * `ready {name, addr, pid}`; member events `join | update | suspect | alive | fail | leave`
  * `{member, state, incarnation}`; `self:health {score, previous}`; `self:refute {incarnation,
- * accuser, accusation}`; replies `joined {contacted}`, `members {members:[{name, state,
- * incarnation}]}`, `left`; `error {cmd, error}`.
+ * accuser, accusation}`; `self:isolated {durationMs}`; replies `joined {contacted}`,
+ * `members {members:[{name, state, incarnation}]}`, `left`; `error {cmd, error}`.
  *
  * The process exits when stdin closes, so a test runner that dies never leaves one behind.
  * @module
@@ -38,6 +38,7 @@ for (const event of ['join', 'update', 'suspect', 'alive', 'fail', 'leave'] as c
 }
 node.on('self:health', ({ score, previous }) => out('self:health', { score, previous }));
 node.on('self:refute', ({ incarnation, accuser, accusation }) => out('self:refute', { incarnation, accuser, accusation }));
+node.on('self:isolated', ({ durationMs }) => out('self:isolated', { durationMs }));
 void node.closed.then((error) => {
   if (error) out('error', { cmd: 'transport', error: error.message });
 });

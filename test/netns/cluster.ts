@@ -1,11 +1,12 @@
 /**
- * An 8-process hearsay cluster in the test bed, and the questions the fault scenarios ask of it:
+ * An 8-process cluster in the test bed (hearsay agents, or hearsay and Go memberlist peers), and the questions the fault scenarios ask of it:
  * has every view converged, who declared whom failed (and how often), who was suspected.
  * @module
  */
 import type { HearsayOptions } from '../../src/index.js';
 import type { Bed } from './bed.js';
-import { NodeProc, type AgentEvent } from './procs.js';
+import { GoProc } from './go-procs.js';
+import { NodeProc, type AgentEvent, type BedProc } from './procs.js';
 
 /**
  * Timing for the scenarios: memberlist's LAN preset (`lan`: probes every 1 s, 500 ms ack timeout,
@@ -23,10 +24,26 @@ export async function startCluster(bed: Bed, options: Partial<HearsayOptions> = 
 }
 
 /**
+ * Starts one process per entry of `kinds` in the slots of `bed`, in order: a hearsay agent
+ * (`h<slot>`) or a Go memberlist peer (`g<slot>`), with the LAN preset on both sides. All join
+ * through the first, and it resolves once every one sees every one alive.
+ */
+export async function startMixedCluster(bed: Bed, kinds: readonly ('hearsay' | 'go')[]): Promise<BedProc[]> {
+  if (kinds.length > bed.nodes.length) throw new RangeError(`${kinds.length} processes for ${bed.nodes.length} slots`);
+  const procs = await Promise.all(
+    kinds.map((kind, i): Promise<BedProc> => (kind === 'go' ? GoProc.start(`g${i + 1}`, bed.nodes[i]!) : NodeProc.start(`h${i + 1}`, bed.nodes[i]!, TIMING))),
+  );
+  const seed = procs[0]!.address;
+  await Promise.all(procs.slice(1).map((p) => p.join(seed)));
+  await waitConverged(procs, procs, 60_000);
+  return procs;
+}
+
+/**
  * Waits until every responsive process in `observers` lists exactly `members` as alive; rejects
  * after `ms` with every view.
  */
-export async function waitConverged(observers: readonly NodeProc[], members: readonly NodeProc[], ms: number): Promise<void> {
+export async function waitConverged(observers: readonly BedProc[], members: readonly BedProc[], ms: number): Promise<void> {
   const want = members.map((p) => p.name).sort().join(' ');
   const deadline = Date.now() + ms;
   for (;;) {
@@ -38,12 +55,12 @@ export async function waitConverged(observers: readonly NodeProc[], members: rea
 }
 
 /** Each process's event count now: pass to the queries below to look only at what happens next. */
-export function mark(procs: readonly NodeProc[]): Map<NodeProc, number> {
+export function mark(procs: readonly BedProc[]): Map<BedProc, number> {
   return new Map(procs.map((p) => [p, p.events.length]));
 }
 
 /** One event as "observer event member @t", for failure messages and reports. */
-function describe(p: NodeProc, e: AgentEvent): string {
+function describe(p: BedProc, e: AgentEvent): string {
   const detail =
     e.event === 'self:health' ? `${e.previous} → ${e.score}` : e.event === 'self:refute' ? `inc ${e.incarnation} (${String(e.accusation)} by ${String(e.accuser)})` : `${e.member ?? ''}${e.incarnation === undefined ? '' : ` inc ${e.incarnation}`}`;
   return `${p.name} ${e.event} ${detail} @${e.t}`;
@@ -54,7 +71,7 @@ function describe(p: NodeProc, e: AgentEvent): string {
  * not in `victims`: a healthy member wrongly accused. The victims' own views count too (a
  * stalled node must not blame its peers either).
  */
-export function accusationsOfHealthy(procs: readonly NodeProc[], event: 'fail' | 'suspect', victims: readonly NodeProc[], since: ReadonlyMap<NodeProc, number>): string[] {
+export function accusationsOfHealthy(procs: readonly BedProc[], event: 'fail' | 'suspect', victims: readonly BedProc[], since: ReadonlyMap<BedProc, number>): string[] {
   const bad = new Set(victims.map((v) => v.name));
   return procs.flatMap((p) =>
     p.events
@@ -65,12 +82,12 @@ export function accusationsOfHealthy(procs: readonly NodeProc[], event: 'fail' |
 }
 
 /** How many `fail` events about `victim` each observer (all but the victim) emitted since `since`. */
-export function failCounts(observers: readonly NodeProc[], victim: NodeProc, since: ReadonlyMap<NodeProc, number>): Record<string, number> {
+export function failCounts(observers: readonly BedProc[], victim: BedProc, since: ReadonlyMap<BedProc, number>): Record<string, number> {
   return Object.fromEntries(observers.filter((p) => p !== victim).map((p) => [p.name, p.about('fail', victim.name, since.get(p) ?? 0).length]));
 }
 
 /** Resolves once every observer has emitted `fail` about `victim` since `since`; rejects after `ms` with the counts. */
-export async function waitAllFailed(observers: readonly NodeProc[], victim: NodeProc, since: ReadonlyMap<NodeProc, number>, ms: number): Promise<void> {
+export async function waitAllFailed(observers: readonly BedProc[], victim: BedProc, since: ReadonlyMap<BedProc, number>, ms: number): Promise<void> {
   const others = observers.filter((p) => p !== victim);
   try {
     await Promise.all(others.map((p) => p.waitFor((e) => e.event === 'fail' && e.member === victim.name, ms, `fail of ${victim.name}`, since.get(p) ?? 0)));
@@ -80,7 +97,7 @@ export async function waitAllFailed(observers: readonly NodeProc[], victim: Node
 }
 
 /** The events of every process since `since` about `member` (or all, when undefined), in time order: a trace for reports. */
-export function trace(procs: readonly NodeProc[], since: ReadonlyMap<NodeProc, number>, member?: string): string[] {
+export function trace(procs: readonly BedProc[], since: ReadonlyMap<BedProc, number>, member?: string): string[] {
   return procs
     .flatMap((p) => p.events.slice(since.get(p) ?? 0).map((e) => ({ p, e })))
     .filter(({ e }) => e.event !== 'members' && (member === undefined || e.member === member))

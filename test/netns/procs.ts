@@ -1,9 +1,9 @@
 /**
- * hearsay processes in the test bed: one `agent.ts` per namespace, spawned with
- * `ip netns exec`, their JSON-line events recorded with arrival order, and the signals the
- * scenarios need (SIGKILL, SIGSTOP, SIGCONT). Every process is tracked and killed by
- * {@link stopAll}; a process `exit` hook SIGKILLs any that remain, and each agent also exits when
- * its stdin closes.
+ * Processes in the test bed: one `agent.ts` per namespace (hearsay), or a Go memberlist peer
+ * (go-procs.ts), spawned with `ip netns exec`, their events recorded with arrival order, and the
+ * signals the scenarios need (SIGKILL, SIGSTOP, SIGCONT). Every process is tracked and killed by
+ * {@link stopAll}; a process `exit` hook SIGKILLs any that remain, and each process also exits
+ * when its stdin closes.
  * @module
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -31,53 +31,50 @@ export interface AgentEvent {
   readonly [key: string]: unknown;
 }
 
-const live = new Set<NodeProc>();
+const live = new Set<BedProc>();
 let exitHook = false;
 
-/** One hearsay agent process in a namespace. */
-export class NodeProc {
+/**
+ * One process in a namespace of the bed, whatever runs in it: a hearsay agent ({@link NodeProc})
+ * or a Go memberlist peer (`GoProc` in go-procs.ts). Subclasses turn their output into events in
+ * the agent's vocabulary (`join`, `fail`, `leave`, …), so the cluster queries read both kinds.
+ * Every instance is tracked until it exits: {@link stopAll} and the process `exit` hook (SIGKILL)
+ * reach every process started in the bed, of either kind.
+ */
+export abstract class BedProc {
+  /** Which implementation runs in the process. */
+  abstract readonly kind: 'hearsay' | 'go';
   readonly events: AgentEvent[] = [];
   /** Lines on stderr (a crash's stack trace lands here). */
   readonly stderr: string[] = [];
   private readonly waiters = new Set<{ pred: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void; reject: (why: string) => void }>();
   private stopped = false;
 
-  private constructor(
+  protected constructor(
     readonly name: string,
     readonly slot: NodeSlot,
     readonly child: ChildProcessWithoutNullStreams,
-  ) {}
-
-  /** Starts an agent named `name` in `slot`'s namespace, bound to its address; resolves once it is `ready`. */
-  static async start(name: string, slot: NodeSlot, options: Partial<HearsayOptions> = {}): Promise<NodeProc> {
+  ) {
     if (!exitHook) {
       exitHook = true;
       process.on('exit', () => {
         for (const p of live) p.signal('SIGKILL');
       });
     }
-    const config: AgentConfig = { name, bind: `${slot.ip}:${PORT}`, options };
-    // `ip netns exec` execs the command after entering the namespace: the child's pid is node's.
-    const child = spawn('ip', ['netns', 'exec', slot.ns, process.execPath, '--import', 'tsx', AGENT, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const p = new NodeProc(name, slot, child);
-    live.add(p);
+    live.add(this);
     child.once('exit', (code, signal) => {
-      live.delete(p);
-      for (const w of p.waiters) w.reject(`exited (${signal ?? code})`);
-      p.waiters.clear();
+      live.delete(this);
+      for (const w of this.waiters) w.reject(`exited (${signal ?? code})`);
+      this.waiters.clear();
     });
     child.stdin.on('error', () => {}); // EPIPE after a kill
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        p.push(JSON.parse(line) as AgentEvent);
-      } catch {
-        p.stderr.push(`(stdout) ${line}`);
-      }
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => p.stderr.push(line));
-    await p.waitFor((e) => e.event === 'ready', 30_000, 'ready');
-    return p;
+    createInterface({ input: child.stderr }).on('line', (line) => this.stderr.push(line));
   }
+
+  /** Joins the cluster through `seed` (`ip:port`); rejects if the seed did not answer. */
+  abstract join(seed: string): Promise<void>;
+  /** Names this node lists as alive (self included), sorted. */
+  abstract aliveNames(): Promise<string[]>;
 
   get address(): string {
     return `${this.slot.ip}:${PORT}`;
@@ -94,7 +91,7 @@ export class NodeProc {
     return this.running && !this.stopped;
   }
 
-  private push(e: AgentEvent): void {
+  protected push(e: AgentEvent): void {
     this.events.push(e);
     for (const w of this.waiters) {
       if (w.pred(e)) {
@@ -129,22 +126,13 @@ export class NodeProc {
     });
   }
 
-  /** Sends a command and waits for its reply event (or an `error` about it). */
-  async request(cmd: Record<string, unknown>, reply: string, ms = 15_000): Promise<AgentEvent> {
+  /** Writes `line` to the process's stdin and waits for the first later event named `reply` (or an `error` about `cmd`). */
+  protected async send(line: string, cmd: string, reply: string, ms: number): Promise<AgentEvent> {
     const from = this.events.length;
-    this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
-    const e = await this.waitFor((x) => x.event === reply || (x.event === 'error' && x.cmd === cmd.cmd), ms, `reply to ${JSON.stringify(cmd)}`, from);
-    if (e.event === 'error') throw new Error(`${this.name}: ${JSON.stringify(cmd)} failed: ${String(e.error)}`);
+    this.child.stdin.write(`${line}\n`);
+    const e = await this.waitFor((x) => x.event === reply || (x.event === 'error' && x.cmd === cmd), ms, `reply to ${line}`, from);
+    if (e.event === 'error') throw new Error(`${this.name}: ${line} failed: ${String(e.error)}`);
     return e;
-  }
-
-  /** Names this node lists as alive (self included), sorted. */
-  async aliveNames(): Promise<string[]> {
-    const r = await this.request({ cmd: 'members' }, 'members', 10_000);
-    return (r.members as { name: string; state: string }[])
-      .filter((m) => m.state === 'alive')
-      .map((m) => m.name)
-      .sort();
   }
 
   /** Sends `sig` (no-op once exited). SIGSTOP / SIGCONT also update {@link responsive}. */
@@ -177,6 +165,45 @@ export class NodeProc {
     const events = this.events.slice(-n).map((e) => `  [${this.name}] ${JSON.stringify(e)}`);
     const err = this.stderr.slice(-10).map((l) => `  [${this.name} stderr] ${l}`);
     return [...events, ...err].join('\n');
+  }
+}
+
+/** One hearsay agent process in a namespace. */
+export class NodeProc extends BedProc {
+  readonly kind = 'hearsay';
+
+  /** Starts an agent named `name` in `slot`'s namespace, bound to its address; resolves once it is `ready`. */
+  static async start(name: string, slot: NodeSlot, options: Partial<HearsayOptions> = {}): Promise<NodeProc> {
+    const config: AgentConfig = { name, bind: `${slot.ip}:${PORT}`, options };
+    // `ip netns exec` execs the command after entering the namespace: the child's pid is node's.
+    const child = spawn('ip', ['netns', 'exec', slot.ns, process.execPath, '--import', 'tsx', AGENT, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = new NodeProc(name, slot, child);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        p.push(JSON.parse(line) as AgentEvent);
+      } catch {
+        p.stderr.push(`(stdout) ${line}`);
+      }
+    });
+    await p.waitFor((e) => e.event === 'ready', 30_000, 'ready');
+    return p;
+  }
+
+  /** Sends a command and waits for its reply event (or an `error` about it). */
+  request(cmd: Record<string, unknown>, reply: string, ms = 15_000): Promise<AgentEvent> {
+    return this.send(JSON.stringify(cmd), String(cmd.cmd), reply, ms);
+  }
+
+  async join(seed: string): Promise<void> {
+    await this.request({ cmd: 'join', seeds: [seed] }, 'joined');
+  }
+
+  async aliveNames(): Promise<string[]> {
+    const r = await this.request({ cmd: 'members' }, 'members', 10_000);
+    return (r.members as { name: string; state: string }[])
+      .filter((m) => m.state === 'alive')
+      .map((m) => m.name)
+      .sort();
   }
 }
 
