@@ -58,7 +58,8 @@ interface ActiveProbe {
   indirectSent: boolean;
   expectedNacks: number;
   nacks: number;
-  tcp: 'none' | 'pending' | 'ok' | 'failed';
+  /** The TCP fallback: `refused` = the target's host answered that nothing listens on its port. */
+  tcp: 'none' | 'pending' | 'ok' | 'failed' | 'refused';
   /** Id of the TCP fallback stream, forgotten when the probe ends. */
   tcpStreamId: number | undefined;
   /** The end was postponed once to wait for a TCP fallback result still in flight. */
@@ -299,7 +300,7 @@ export class ProbeCycle {
       const suspect: SuspectMessage = { type: 'suspect', incarnation: p.targetIncarnation, node: p.target.name, from: cfg.name };
       this.lastSilent = silent ? { seqNo: p.seqNo, suspect } : undefined;
       this.d.isolation.probeFailed(fx, p.startedAt, silent);
-      this.d.membership.probeFailed(now, fx, suspect, silent);
+      this.d.membership.probeFailed(now, fx, suspect, silent, p.tcp === 'refused');
       // Go applies the delta in a deferred call, i.e. after suspectNode.
       health.apply(fx, delta);
     }
@@ -349,8 +350,17 @@ export class ProbeCycle {
     if (p === undefined || p.seqNo !== seqNo) return;
     const ok = !(result instanceof Error) && result.type === 'ack' && result.seqNo === seqNo;
     if (!ok) fx.log('debug', { node: p.target.name, error: result instanceof Error ? result.message : result.type }, 'TCP fallback ping failed');
-    p.tcp = ok ? 'ok' : 'failed';
+    p.tcp = ok ? 'ok' : isRefusal(result) ? 'refused' : 'failed';
     p.tcpStreamId = undefined;
     if (p.tcpWaitExtended) this.finish(now, fx, p);
   }
+}
+
+/**
+ * A dial the peer's host refused (the transport's `TransportError.refused`; read structurally,
+ * since the core does not import the runtime's error classes). Timeouts and unreachable hosts are
+ * not refusals: a partition or a paused process must never look like a crash.
+ */
+function isRefusal(result: StreamMessage | Error): boolean {
+  return result instanceof Error && (result as { readonly refused?: unknown }).refused === true;
 }

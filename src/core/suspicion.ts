@@ -50,6 +50,18 @@ export function suspicionTimeouts(n: number, opts: SuspicionOptions, canConfirm 
   return { minMs, maxMs: opts.suspicionMaxTimeoutMult * minMs, k: Math.max(0, k) };
 }
 
+/**
+ * How long a suspicion runs, at most, once the suspect's host has refused our TCP fallback ping
+ * while the relays could not reach it either: one probe interval, ms (LAN: 1 s). A refusal is the
+ * host saying nothing listens on the member's port, so the process is gone, not slow; this window
+ * is left for the member to refute all the same (a process restarting on the same port rejoins
+ * and sees itself suspect). Local only: the wire carries the usual suspect and dead
+ * (docs/architecture.md, "A refused fallback shortens the suspicion").
+ */
+export function refusedSuspicionMs(opts: Pick<SuspicionOptions, 'probeIntervalMs'>): number {
+  return opts.probeIntervalMs;
+}
+
 /** Go's `time.Duration.Seconds()` for a whole-ms duration: `sec + nsec/1e9`, rounded the same way. */
 function goSeconds(ms: number): number {
   const sec = Math.trunc(ms / 1000);
@@ -93,6 +105,10 @@ export class Suspicion {
   held = false;
   /** The suspect has been sent this suspicion directly (after we were cut off or accused ourselves). */
   told = false;
+  /** When the pending `suspicion-timeout` is due, ms (kept by the scheduler). */
+  dueAt = Number.POSITIVE_INFINITY;
+  /** The member's host refused our fallback: the suspicion ends by then, whatever else happens, ms. */
+  private refusedBy = Number.POSITIVE_INFINITY;
 
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.
@@ -130,6 +146,17 @@ export class Suspicion {
     if (this.seen.has(from)) return undefined;
     this.seen.add(from);
     this.confirmed++;
-    return remainingSuspicionMs(this.confirmed, this.k, now - this.startedAt, this.minMs, this.maxMs);
+    const remaining = remainingSuspicionMs(this.confirmed, this.k, now - this.startedAt, this.minMs, this.maxMs);
+    return Math.min(remaining, this.refusedBy - now);
+  }
+
+  /**
+   * The suspect's host refused our fallback ping: this suspicion now ends within `windowMs`
+   * ({@link refusedSuspicionMs}), and confirmations can no longer push that end back.
+   * @returns the new delay in ms if the end moved earlier (the caller re-arms the timer), else `undefined`.
+   */
+  hasten(now: number, windowMs: number): number | undefined {
+    this.refusedBy = Math.min(this.refusedBy, now + windowMs);
+    return this.refusedBy < this.dueAt ? this.refusedBy - now : undefined;
   }
 }
