@@ -12,6 +12,7 @@
  *           └──────────────────────────────────► probe-end (probeIntervalMs × (score+1))
  *                                                  ack seen → success; TCP ok → success;
  *                                                  else health += missed nacks (or 1), suspect target
+ *                                                  (fallback refused, relays answered: suspicion ≤ 1 interval)
  * ```
  *
  * Watchdog (foca's `Probe::validate` / `IncompleteProbeCycle`): the runtime must deliver every
@@ -97,7 +98,7 @@ export class ProbeCycle {
    * (memberlist has the same race and counts it against our health): a nack for this probe still
    * proves the network worked, and verifies the suspicion it raised.
    */
-  private lastSilent: { readonly seqNo: number; readonly suspect: SuspectMessage } | undefined;
+  private lastSilent: { readonly seqNo: number; readonly suspect: SuspectMessage; readonly refused: boolean } | undefined;
 
   constructor(private readonly d: ProbeDeps) {}
 
@@ -298,9 +299,10 @@ export class ProbeCycle {
       // Silent: we asked relays that nack and nobody answered at all, so the silence may be ours (isolation.ts).
       const silent = p.expectedNacks > 0 && p.nacks === 0;
       const suspect: SuspectMessage = { type: 'suspect', incarnation: p.targetIncarnation, node: p.target.name, from: cfg.name };
-      this.lastSilent = silent ? { seqNo: p.seqNo, suspect } : undefined;
+      const refused = p.tcp === 'refused';
+      this.lastSilent = silent ? { seqNo: p.seqNo, suspect, refused } : undefined;
       this.d.isolation.probeFailed(fx, p.startedAt, silent);
-      this.d.membership.probeFailed(now, fx, suspect, silent, p.tcp === 'refused');
+      this.d.membership.probeFailed(now, fx, suspect, silent, refused);
       // Go applies the delta in a deferred call, i.e. after suspectNode.
       health.apply(fx, delta);
     }
@@ -327,7 +329,8 @@ export class ProbeCycle {
 
   /**
    * A nack for our probe only counts (it does not end the wait); one for the last probe that ended
-   * silent turns it into an ordinary failed probe after all (see {@link lastSilent}).
+   * silent turns it into an ordinary failed probe after all (see {@link lastSilent}), refused
+   * fallback included.
    * @returns false if it is for neither.
    */
   handleNack(now: number, fx: Effects, nack: NackMessage): boolean {
@@ -336,7 +339,8 @@ export class ProbeCycle {
       const late = this.lastSilent;
       if (late === undefined || late.seqNo !== nack.seqNo) return false;
       this.lastSilent = undefined;
-      this.d.membership.probeFailed(now, fx, late.suspect, false);
+      // This is the usual path for a crash: the relays' nacks land just after the probe's end.
+      this.d.membership.probeFailed(now, fx, late.suspect, false, late.refused);
       return true;
     }
     // Go's nack channel holds indirectChecks + 1; extra nacks are dropped.
