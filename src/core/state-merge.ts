@@ -284,7 +284,10 @@ export class Membership {
     if (silent || this.cutOff || running === undefined || entry?.state !== 'suspect') return;
     if (running.unverified) {
       running.unverified = false;
-      if (running.held) return this.declare(now, fx, entry, running);
+      if (running.held) {
+        this.declare(now, fx, entry, running);
+        return;
+      }
     }
     // `refused`: the member's host said nothing listens on its port, so its process is gone
     // (docs/architecture.md, "A refused fallback shortens the suspicion").
