@@ -26,15 +26,16 @@ function probeUntil(a: TestNode, target: string, now: number): PingMessage {
  * ping is lost, the fallback ends with `fallback`, and the relays nack (`relaysNack`) or stay silent.
  * @returns A after its probe-end, with B suspect.
  */
-function failedProbe(fallback: Error, relaysNack: boolean): TestNode {
+function failedProbe(fallback: Error, relaysNack: boolean | 'late'): TestNode {
   const a = nodeWithPeers('A', 1, [['B', 2], ['C', 3], ['D', 4]]);
   const ping = probeUntil(a, 'B', 1000);
   a.fire('probe-timeout', 1500);
   const [stream] = a.last.streams;
   a.step((c, fx) => c.handleStreamResult(1501, stream!.id, fallback, fx));
-  if (relaysNack) for (const i of [3, 4]) a.receive(1990, addr(i), { type: 'nack', seqNo: ping.seqNo });
+  if (relaysNack === true) for (const i of [3, 4]) a.receive(1990, addr(i), { type: 'nack', seqNo: ping.seqNo });
   a.fire('probe-end', 2000);
   expect(a.core.member('B')?.state).toBe('suspect');
+  if (relaysNack === 'late') a.receive(2010, addr(3), { type: 'nack', seqNo: ping.seqNo });
   return a;
 }
 
@@ -69,6 +70,12 @@ describe('a refused TCP fallback', () => {
     const a = failedProbe(REFUSED, false);
     expect(a.take('suspicion-timeout').dueAt).toBe(2000 + 24_000);
     expect(a.last.metrics.filter((m) => m.name === 'hearsay_refused_suspicions_total')).toEqual([]);
+  });
+
+  it("is taken when the relays' nacks land just after the probe's end (the usual path for a crash)", () => {
+    const a = failedProbe(REFUSED, 'late');
+    expect(a.take('suspicion-timeout').dueAt).toBe(2010 + 1000);
+    expect(a.last.metrics).toContainEqual(expect.objectContaining({ name: 'hearsay_refused_suspicions_total', value: 1 }));
   });
 
   it('leaves the member its window to refute: an alive at a higher incarnation ends the suspicion', () => {
