@@ -265,9 +265,9 @@ function sections(store: readonly Stored[]): Map<string, string> {
       [
         header + ` ${wallOf(det)}.`,
         '',
-        'A converged cluster (`bootstrapConverged`), 30 s of steady state, then one crash at a time: crash a node (it stops answering at once), run until every running node has emitted `fail` for it, wait 5 s, crash the next (so the cluster shrinks by one per crash). ' +
+        'A converged cluster (`bootstrapConverged`), 30 s of steady state, then one crash at a time: crash a node (it stops answering at once, and its address refuses connections as a host whose process died does), run until every running node has emitted `fail` for it, wait 5 s, crash the next (so the cluster shrinks by one per crash). ' +
           'Per crash: the first `suspect` anywhere, the first `fail` anywhere, and the `fail` at the last survivor, in seconds after the crash. Median and p99 over the crashes (nearest rank: with 50 crashes p99 is the slowest). ' +
-          `LAN defaults: probe every ${p.probeIntervalMs / 1000} s, ${p.probeTimeoutMs} ms ack timeout, ${p.indirectChecks} indirect probes; suspicion timeout min = ${p.suspicionMult} × max(1, log₁₀N) × probe interval (8 s at N = 100, 12 s at N = 1,000), shrinking from ${p.suspicionMaxTimeoutMult}× that as ${p.suspicionMult - 2} independent peers confirm (Lifeguard). No packet loss.`,
+          `LAN defaults: probe every ${p.probeIntervalMs / 1000} s, ${p.probeTimeoutMs} ms ack timeout, ${p.indirectChecks} indirect probes; suspicion timeout min = ${p.suspicionMult} × max(1, log₁₀N) × probe interval (8 s at N = 100, 12 s at N = 1,000), shrinking from ${p.suspicionMaxTimeoutMult}× that as ${p.suspicionMult - 2} independent peers confirm (Lifeguard), or one probe interval once the prober's TCP fallback was refused (docs/architecture.md). No packet loss.`,
         '',
         renderDetection(det.map((s) => s.result as DetectionResult)),
       ].join('\n'),

@@ -26,7 +26,9 @@
  * 4. **leave**: BENCH_LEAVES nodes leave gracefully, one at a time; each: time until every other
  *    node reports it left;
  * 5. **kill**: BENCH_KILLS other nodes are SIGKILLed, one at a time; each: time to the **first
- *    suspicion anywhere**, to the first and to the last survivor declaring it dead.
+ *    suspicion anywhere**, to the first and to the last survivor declaring it dead. Then 5 s more,
+ *    and the round's **false deaths**: `fail` reports about nodes neither killed nor leaving,
+ *    from the steady window on.
  * Event times are the nodes' own wall-clock stamps (`ts`), so reading 200 pipes late does not
  * inflate them. A suspicion on the Go side is memberlist's "Suspect X has failed" log line
  * (v0.2.2 has no suspect callback): only the prober writes it, and the prober is the first node

@@ -185,11 +185,23 @@ export class MetadataTooLargeError extends HearsayError {
   }
 }
 
-/** A socket failed: bind in `start()`, or a fatal error later (then reported through `closed`). `cause` is the system error. */
+/**
+ * A socket failed: bind in `start()`, a dial, or a fatal error later (then reported through
+ * `closed`). `cause` is the system error.
+ */
 export class TransportError extends HearsayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * A dial was refused: the peer's host answered that nothing listens on the port (TCP RST,
+   * `ECONNREFUSED`). Not set for timeouts, unreachable hosts or networks, or resets after a
+   * connection was made. The core takes it as evidence that the member's process is gone
+   * (docs/architecture.md, "A refused fallback shortens the suspicion"). Default false; a custom
+   * transport that cannot tell leaves it false and loses only that speed-up.
+   */
+  readonly refused: boolean;
+  constructor(message: string, options?: { cause?: unknown; refused?: boolean }) {
     super(ErrorCode.transport, message, options);
     this.name = 'TransportError';
+    this.refused = options?.refused === true;
   }
 }
 

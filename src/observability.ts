@@ -62,6 +62,8 @@ export const METRIC = {
   healthScore: 'hearsay_health_score',
   /** Counter: independent suspicion confirmations received (Lifeguard). */
   suspectConfirmations: 'hearsay_suspect_confirmations_total',
+  /** Counter: suspicions shortened because the member's host refused our TCP fallback ping (its process is gone). */
+  refusedSuspicions: 'hearsay_refused_suspicions_total',
   /** Gauge: members by state {state}. */
   members: 'hearsay_members',
   /** Counter: inbound packets, messages or streams dropped {reason}. */

@@ -101,7 +101,7 @@ export function resultsTable(results: RoundResult[], ns: number[]): string[] {
 export function perRoundTable(results: RoundResult[]): string[] {
   const f = (v: number | undefined, d: number) => (v === undefined ? '—' : v.toFixed(d));
   return [
-    '| # | impl | N | spawn s | join s: p50 / p90 / all · CPU | CPU %: all (user / sys; max node) | UDP B/s | UDP pkt/s | TCP in window: B/s · exch/node/min · B/exchange since join (n) | RSS MiB (max) | steady: suspected / deaths | leave s | kills: first suspect / first dead / all dead s | round s |',
+    '| # | impl | N | spawn s | join s: p50 / p90 / all · CPU | CPU %: all (user / sys; max node) | UDP B/s | UDP pkt/s | TCP in window: B/s · exch/node/min · B/exchange since join (n) | RSS MiB (max) | steady: suspected / deaths · false deaths in the round | leave s | kills: first suspect / first dead / all dead s | round s |',
     '|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|',
     ...results.map((x, i) => {
       const head = `| ${i + 1} | ${x.impl} | ${x.n} |`;
@@ -114,7 +114,7 @@ export function perRoundTable(results: RoundResult[]): string[] {
       return (
         `${head} ${secs(x.spawnMs, 1)} | ${join} | ${f(x.cpuPct, 2)} (${f(x.cpuUserPct, 2)} / ${f(x.cpuSysPct, 2)}; ${f(x.cpuPctMax, 2)}) | ${f(x.udpBytesPerS, 1)} | ${f(x.udpPacketsPerS, 2)} | ` +
         `${f(x.tcpBytesPerS, 0)} · ${f(x.exchangesPerNodeMin, 2)} · ${f(x.tcpBytesPerExchange, 0)} (${x.tcpExchanges ?? 0}) | ${f(x.rssMiB, 1)} (${f(x.rssMiBMax, 1)}) | ` +
-        `${x.steadySuspects} / ${x.steadyDeaths} | ${leave} | ${kills} | ${secs(x.durationMs, 0)} |`
+        `${x.steadySuspects} / ${x.steadyDeaths} · ${x.falseDeaths ?? '—'} | ${leave} | ${kills} | ${secs(x.durationMs, 0)} |`
       );
     }),
   ];

@@ -63,6 +63,11 @@ export interface RoundResult {
   rssMiBMax?: number;
   steadySuspects?: number;
   steadyDeaths?: number;
+  /**
+   * `fail` reports about nodes that were neither killed nor leaving, from the start of the steady
+   * window to 5 s after the last kill was declared everywhere: the false deaths of the whole round.
+   */
+  falseDeaths?: number;
   leaves: Leave[];
   kills: Kill[];
   durationMs: number;

@@ -247,6 +247,11 @@ export async function runRound(impl: Impl, n: number, childJs: string, profDir: 
       r.kills.push(kill);
       log(`${impl} N=${n}: kill ${victim.name} → first suspect ${secs(kill.suspectMs)} s, first dead ${secs(kill.firstDeadMs)} s, all dead ${secs(kill.allDeadMs)} s`);
     }
+    // Late verdicts count too: a faster detection must not buy its speed with false deaths.
+    await sleep(5000);
+    const goneNames = new Set(gone.map((x) => x.name));
+    r.falseDeaths = c.departures.slice(departuresBefore).filter((d) => d.state === 2 && !goneNames.has(d.name)).length;
+    log(`${impl} N=${n}: ${r.falseDeaths} false death(s) (fail about a node neither killed nor leaving) since the steady window`);
     r.ok = true;
   } catch (error) {
     r.failure = error instanceof Error ? error.message : String(error);

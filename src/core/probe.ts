@@ -12,6 +12,7 @@
  *           └──────────────────────────────────► probe-end (probeIntervalMs × (score+1))
  *                                                  ack seen → success; TCP ok → success;
  *                                                  else health += missed nacks (or 1), suspect target
+ *                                                  (fallback refused, relays answered: suspicion ≤ 1 interval)
  * ```
  *
  * Watchdog (foca's `Probe::validate` / `IncompleteProbeCycle`): the runtime must deliver every
@@ -62,7 +63,8 @@ interface ActiveProbe {
   indirectSent: boolean;
   expectedNacks: number;
   nacks: number;
-  tcp: 'none' | 'pending' | 'ok' | 'failed';
+  /** The TCP fallback: `refused` = the target's host answered that nothing listens on its port. */
+  tcp: 'none' | 'pending' | 'ok' | 'failed' | 'refused';
   /** Id of the TCP fallback stream, forgotten when the probe ends. */
   tcpStreamId: number | undefined;
   /** The end was postponed once to wait for a TCP fallback result still in flight. */
@@ -100,7 +102,7 @@ export class ProbeCycle {
    * (memberlist has the same race and counts it against our health): a nack for this probe still
    * proves the network worked, and verifies the suspicion it raised.
    */
-  private lastSilent: { readonly seqNo: number; readonly suspect: SuspectMessage } | undefined;
+  private lastSilent: { readonly seqNo: number; readonly suspect: SuspectMessage; readonly refused: boolean } | undefined;
 
   constructor(private readonly d: ProbeDeps) {}
 
@@ -301,9 +303,10 @@ export class ProbeCycle {
       // Silent: we asked relays that nack and nobody answered at all, so the silence may be ours (isolation.ts).
       const silent = p.expectedNacks > 0 && p.nacks === 0;
       const suspect: SuspectMessage = { type: 'suspect', incarnation: p.targetIncarnation, node: p.target.name, from: cfg.name };
-      this.lastSilent = silent ? { seqNo: p.seqNo, suspect } : undefined;
+      const refused = p.tcp === 'refused';
+      this.lastSilent = silent ? { seqNo: p.seqNo, suspect, refused } : undefined;
       this.d.isolation.probeFailed(fx, p.startedAt, silent);
-      this.d.membership.probeFailed(now, fx, suspect, silent);
+      this.d.membership.probeFailed(now, fx, suspect, silent, refused);
       // Go applies the delta in a deferred call, i.e. after suspectNode.
       health.apply(fx, delta);
     }
@@ -346,7 +349,8 @@ export class ProbeCycle {
 
   /**
    * A nack for our probe only counts (it does not end the wait); one for the last probe that ended
-   * silent turns it into an ordinary failed probe after all (see {@link lastSilent}).
+   * silent turns it into an ordinary failed probe after all (see {@link lastSilent}), refused
+   * fallback included.
    * @returns false if it is for neither.
    */
   handleNack(now: number, fx: Effects, nack: NackMessage): boolean {
@@ -355,7 +359,8 @@ export class ProbeCycle {
       const late = this.lastSilent;
       if (late === undefined || late.seqNo !== nack.seqNo) return false;
       this.lastSilent = undefined;
-      this.d.membership.probeFailed(now, fx, late.suspect, false);
+      // This is the usual path for a crash: the relays' nacks land just after the probe's end.
+      this.d.membership.probeFailed(now, fx, late.suspect, false, late.refused);
       return true;
     }
     // Go's nack channel holds indirectChecks + 1; extra nacks are dropped.
@@ -369,8 +374,17 @@ export class ProbeCycle {
     if (p === undefined || p.seqNo !== seqNo) return;
     const ok = !(result instanceof Error) && result.type === 'ack' && result.seqNo === seqNo;
     if (!ok) fx.log('debug', { node: p.target.name, error: result instanceof Error ? result.message : result.type }, 'TCP fallback ping failed');
-    p.tcp = ok ? 'ok' : 'failed';
+    p.tcp = ok ? 'ok' : isRefusal(result) ? 'refused' : 'failed';
     p.tcpStreamId = undefined;
     if (p.tcpWaitExtended) this.finish(now, fx, p);
   }
+}
+
+/**
+ * A dial the peer's host refused (the transport's `TransportError.refused`; read structurally,
+ * since the core does not import the runtime's error classes). Timeouts and unreachable hosts are
+ * not refusals: a partition or a paused process must never look like a crash.
+ */
+function isRefusal(result: StreamMessage | Error): boolean {
+  return result instanceof Error && (result as { readonly refused?: unknown }).refused === true;
 }

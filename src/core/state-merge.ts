@@ -37,7 +37,7 @@ import { drop, memberEvent, memberGauges } from './report.js';
 import type { SelfState } from './self.js';
 import { snapshotOf } from './snapshot.js';
 import type { StallGuard } from './stall.js';
-import { Suspicion, suspicionTimeouts, suspicionView } from './suspicion.js';
+import { Suspicion, refusedSuspicionMs, suspicionTimeouts, suspicionView } from './suspicion.js';
 import type { SuspicionTimeoutTimer } from './timers.js';
 import type { AccuserTrust } from './trust.js';
 
@@ -295,14 +295,29 @@ export class Membership {
    * Our probe of `s.node` failed (`s` is our suspect). `silent`: nobody answered, relays included,
    * so the failure may be ours: an unverified suspicion at most. Otherwise the relays saw the
    * network work and the member not answer: that verifies a suspicion, and a held one ends now.
+   * `refused`: its host also refused our TCP fallback, so the suspicion ends within one probe
+   * interval ({@link refusedSuspicionMs}).
    */
-  probeFailed(now: number, fx: Effects, s: SuspectMessage, silent: boolean): void {
+  probeFailed(now: number, fx: Effects, s: SuspectMessage, silent: boolean, refused = false): void {
     this.suspect(now, fx, s, silent);
     const running = this.suspicions.get(s.node);
-    if (silent || this.cutOff || running === undefined || !running.unverified) return;
-    running.unverified = false;
     const entry = this.d.members.get(s.node);
-    if (running.held && entry !== undefined) this.declare(now, fx, entry, running);
+    if (silent || this.cutOff || running === undefined || entry?.state !== 'suspect') return;
+    if (running.unverified) {
+      running.unverified = false;
+      if (running.held) {
+        this.declare(now, fx, entry, running);
+        return;
+      }
+    }
+    // `refused`: the member's host said nothing listens on its port, so its process is gone
+    // (docs/architecture.md, "A refused fallback shortens the suspicion").
+    const after = refused ? running.hasten(now, refusedSuspicionMs(this.d.config)) : undefined;
+    if (after === undefined) return;
+    fx.metric('increment', METRIC.refusedSuspicions, 1);
+    fx.log('debug', { node: entry.name, afterMs: after }, 'member refused our TCP fallback: suspicion shortened');
+    running.token = this.d.tokens.next();
+    scheduleSuspicion(now, fx, entry, running, after);
   }
 
   /**

@@ -51,6 +51,18 @@ export function suspicionTimeouts(n: number, opts: SuspicionOptions, canConfirm 
   return { minMs, maxMs: opts.suspicionMaxTimeoutMult * minMs, k: Math.max(0, k) };
 }
 
+/**
+ * How long a suspicion runs, at most, once the suspect's host has refused our TCP fallback ping
+ * while the relays could not reach it either: one probe interval, ms (LAN: 1 s). A refusal is the
+ * host saying nothing listens on the member's port, so the process is gone, not slow; this window
+ * is left for the member to refute all the same (a process restarting on the same port rejoins
+ * and sees itself suspect). Local only: the wire carries the usual suspect and dead
+ * (docs/architecture.md, "A refused fallback shortens the suspicion").
+ */
+export function refusedSuspicionMs(opts: Pick<SuspicionOptions, 'probeIntervalMs'>): number {
+  return opts.probeIntervalMs;
+}
+
 /** Go's `time.Duration.Seconds()` for a whole-ms duration: `sec + nsec/1e9`, rounded the same way. */
 function goSeconds(ms: number): number {
   const sec = Math.trunc(ms / 1000);
@@ -102,6 +114,8 @@ export class Suspicion {
   deadlineAt: number;
   /** The whole timeout as the confirmations so far make it, ms from `startedAt` (whole ms, as Go's). */
   timeoutMs: number;
+  /** The member's host refused our fallback: the suspicion ends by then, whatever else happens, ms. */
+  private refusedBy = Number.POSITIVE_INFINITY;
 
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.
@@ -141,8 +155,20 @@ export class Suspicion {
     if (this.seen.has(from)) return undefined;
     this.seen.add(from);
     this.confirmed++;
-    this.timeoutMs = suspicionTimeoutMs(this.confirmed, this.k, this.minMs, this.maxMs);
+    this.timeoutMs = Math.min(suspicionTimeoutMs(this.confirmed, this.k, this.minMs, this.maxMs), this.refusedBy - this.startedAt);
     return this.timeoutMs - (now - this.startedAt);
+  }
+
+  /**
+   * The suspect's host refused our fallback ping: this suspicion now ends within `windowMs`
+   * ({@link refusedSuspicionMs}), and confirmations can no longer push that end back.
+   * @returns the new delay in ms if the end moved earlier (the caller re-arms the timer), else `undefined`.
+   */
+  hasten(now: number, windowMs: number): number | undefined {
+    this.refusedBy = Math.min(this.refusedBy, now + windowMs);
+    if (this.refusedBy >= this.deadlineAt) return undefined;
+    this.timeoutMs = this.refusedBy - this.startedAt;
+    return this.refusedBy - now;
   }
 }
 

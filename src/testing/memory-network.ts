@@ -222,7 +222,7 @@ export class MemoryTransport implements Transport {
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pendingDials.add(onClose);
-      const refuse = (): void => fabric.transmit(server, client, () => settle(new TransportError(`dial ${to}: connection refused`)));
+      const refuse = (): void => fabric.transmit(server, client, () => settle(new TransportError(`dial ${to}: connection refused`, { refused: true })));
       fabric.transmit(client, server, () => {
         if (isSettled) return;
         const listener = fabric.bound.get(server);

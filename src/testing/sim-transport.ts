@@ -147,7 +147,7 @@ export class SimTransport implements Transport {
         const server = host.endpoint(to);
         const back = (fn: () => void): void => host.input(me, 'stream', host.latency(), () => (me.gen === gen ? fn() : undefined));
         if (server === undefined || !server.running || server.handlers === undefined) {
-          back(() => void settle(new TransportError(`dial ${to}: connection refused`)));
+          back(() => void settle(new TransportError(`dial ${to}: connection refused`, { refused: true })));
           return;
         }
         const [mine, theirs] = host.pair(me.address, to, (s) => this.streams.delete(s));

@@ -57,7 +57,12 @@ export interface Transport {
    * local send error (memberlist ≥ 0.3 counts that as a failed probe).
    */
   send(to: string, bytes: Uint8Array): Promise<void>;
-  /** Opens a stream to `to`. Rejects with `TransportError` or `TimeoutError`/`AbortError`. */
+  /**
+   * Opens a stream to `to`. Rejects with `TransportError` or `TimeoutError`/`AbortError`. When the
+   * peer's host refuses the connection (nothing listens on that port), the `TransportError` has
+   * `refused: true`: hearsay shortens a failed member's suspicion on that evidence, so a transport
+   * must set it only for a refusal, never for a timeout or an unreachable host.
+   */
   dial(to: string, options: DialOptions): Promise<StreamConnection>;
   /** Stops receiving, closes sockets and every open stream. Idempotent. */
   close(): Promise<void>;

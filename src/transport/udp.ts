@@ -174,8 +174,8 @@ export class UdpTransport implements Transport {
 
   /**
    * Opens a TCP stream to `to`. Rejects with {@link TimeoutError} after `timeoutMs`,
-   * {@link AbortError} (`cause` = `signal.reason`) on abort, {@link TransportError} on refusal,
-   * a bad address, or a closed transport.
+   * {@link AbortError} (`cause` = `signal.reason`) on abort, {@link TransportError} on refusal
+   * (with `refused` set), a bad address, or a closed transport.
    */
   dial(to: string, options: DialOptions): Promise<StreamConnection> {
     if (this.phase === 'closed') return Promise.reject(new TransportError('transport is closed'));
@@ -202,7 +202,9 @@ export class UdpTransport implements Transport {
         settle();
         resolve(new SocketStream(socket, () => this.sockets.delete(socket)));
       };
-      const onFail = (err: Error): void => settle(new TransportError(`dial ${to} failed: ${err.message}`, { cause: err }));
+      // ECONNREFUSED is the peer host's RST: nothing listens there (the core's evidence of a crash).
+      const onFail = (err: NodeJS.ErrnoException): void =>
+        settle(new TransportError(`dial ${to} failed: ${err.message}`, { cause: err, refused: err.code === 'ECONNREFUSED' }));
       const onClose = (): void => settle(new TransportError(`dial ${to}: transport closed`));
       const onAbort = (): void => settle(new AbortError(`dial ${to} aborted`, { cause: signal?.reason }));
       const timer = setTimeout(() => settle(new TimeoutError(`dial ${to} timed out after ${timeoutMs} ms`)), timeoutMs);

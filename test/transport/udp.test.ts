@@ -122,6 +122,28 @@ describe('UdpTransport specifics', () => {
     await expect(t.send('not-an-address', new Uint8Array(1))).rejects.toMatchObject({ code: 'HEARSAY_TRANSPORT' });
   });
 
+  it('a dial to a port nobody listens on is refused (refused: true); other dial failures are not', async () => {
+    const a = make({ bind: '127.0.0.1:0' });
+    const b = make({ bind: '127.0.0.1:0' });
+    await a.start(recorder().handlers);
+    await b.start(recorder().handlers);
+    const gone = b.localAddress;
+    await b.close();
+    await expect(a.dial(gone, { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'HEARSAY_TRANSPORT', refused: true });
+    await expect(a.dial('not-an-address', { timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'HEARSAY_TRANSPORT', refused: false });
+    // A process that is alive but not running (SIGSTOP, a full event loop) still has its kernel
+    // accept: a listener that never reads completes the dial, so it is never taken for a crash.
+    const idle = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
+    const { port } = idle.address() as net.AddressInfo;
+    try {
+      const conn = await a.dial(`127.0.0.1:${port}`, { timeoutMs: 5_000 });
+      conn.destroy();
+    } finally {
+      idle.close();
+    }
+  });
+
   it('an oversize datagram rejects with HEARSAY_TRANSPORT (EMSGSIZE)', async () => {
     const t = make({ bind: '127.0.0.1:0' });
     await t.start(recorder().handlers);
