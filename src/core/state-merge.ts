@@ -290,9 +290,12 @@ export class Membership {
    * A verified one waits for the member's refutation, as in memberlist.
    */
   probeAnswered(now: number, fx: Effects, name: string): void {
+    // Called on every ack: the (usually empty) suspicion map first, so the common case never
+    // touches the member table (a cache miss per ack at N = 1,000).
     const s = this.suspicions.get(name);
+    if (s === undefined || !s.unverified) return;
     const entry = this.d.members.get(name);
-    if (s === undefined || !s.unverified || entry === undefined || entry.state !== 'suspect') return;
+    if (entry === undefined || entry.state !== 'suspect') return;
     this.suspicions.delete(name);
     this.d.members.setState(entry, 'alive', now);
     fx.log('debug', { node: name, accuser: s.accuser }, 'unverified suspicion withdrawn: the member answered our probe');
