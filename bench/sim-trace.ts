@@ -39,7 +39,7 @@ async function run(label: string, n: number, options: SimulatorOptions, churn: b
   console.log(`# ${label}: ${sim.log.length} events, now ${sim.now}`);
   for (const e of sim.log) console.log(`${e.time.toFixed(3)} ${e.node} ${JSON.stringify(e.event, replacer)}`);
   for (const name of sim.runningNames()) {
-    const view = sim.view(name).map((m) => `${m.name}:${m.state}:${m.incarnation}:${JSON.stringify(m.meta, replacer)}`);
+    const view = sim.view(name).map((m) => `${m.name}@${m.address}:${m.state}:${m.incarnation}:${hex(m.metadata)}`);
     console.log(`view ${name} ${view.join(' ')}`);
   }
   console.log(`traffic ${JSON.stringify(trafficSample(sim), replacer)}`);

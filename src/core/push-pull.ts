@@ -8,12 +8,13 @@
  */
 import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
+import { EncodedPushNodeState } from '../wire/bodies.js';
 import { protocolMax, protocolMin } from '../wire/capabilities.js';
 import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
-import type { MemberTable } from './members.js';
+import type { MemberEntry, MemberTable } from './members.js';
 import type { Random } from './random.js';
 import type { FailedMembers } from './reconnect.js';
 import { drop } from './report.js';
@@ -43,12 +44,34 @@ export function pushPullScale(intervalMs: number, n: number): number {
   return multiplier * intervalMs;
 }
 
+/**
+ * `e` as a push/pull entry: the one kept on the entry while every field still matches (checked
+ * here, by value and array identity, rather than cleared by each writer of an entry), else a new
+ * one, kept. Entries change rarely, so a push/pull mostly reuses encoded bytes.
+ */
+function pushStateOf(e: MemberEntry): PushNodeState {
+  const state = STATE_NUMBER[e.state];
+  const kept = e.pushState;
+  if (
+    kept !== undefined &&
+    kept.incarnation === e.incarnation &&
+    kept.state === state &&
+    kept.addr === e.addr &&
+    kept.port === e.port &&
+    kept.meta === e.meta &&
+    kept.vsn === e.vsn
+  ) {
+    return kept;
+  }
+  const fresh = new EncodedPushNodeState(e.name, e.addr, e.port, e.meta, e.incarnation, state, e.vsn);
+  e.pushState = fresh;
+  return fresh;
+}
+
 /** Our whole table (self and every state, in probe order) as a push/pull message. No user state yet. */
 export function localState(members: MemberTable, join: boolean): PushPullMessage {
   const nodes: PushNodeState[] = [];
-  for (const e of members.entries()) {
-    nodes.push({ name: e.name, addr: e.addr, port: e.port, meta: e.meta, incarnation: e.incarnation, state: STATE_NUMBER[e.state], vsn: e.vsn });
-  }
+  for (const e of members.entries()) nodes.push(pushStateOf(e));
   return { type: 'push-pull', join, nodes, userState: EMPTY };
 }
 

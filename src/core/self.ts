@@ -42,6 +42,7 @@ export class SelfState {
       state: 'alive',
       stateChangeAt: Number.NEGATIVE_INFINITY,
       snapshot: undefined,
+      pushState: undefined,
     };
   }
 

@@ -131,6 +131,7 @@ export class Membership {
         state: 'dead',
         stateChangeAt: Number.NEGATIVE_INFINITY,
         snapshot: undefined,
+        pushState: undefined,
       };
       members.add(entry, this.d.random);
     } else if (!bytesEqual(entry.addr, a.addr) || entry.port !== a.port) {
