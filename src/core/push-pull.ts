@@ -9,7 +9,7 @@
 import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
 import { EncodedPushNodeState } from '../wire/bodies.js';
-import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { protocolMax, protocolMin, protocolRangeValid } from '../wire/capabilities.js';
 import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
@@ -49,7 +49,7 @@ export function pushPullScale(intervalMs: number, n: number): number {
  * here, by value and array identity, rather than cleared by each writer of an entry), else a new
  * one, kept. Entries change rarely, so a push/pull mostly reuses encoded bytes.
  */
-function pushStateOf(e: MemberEntry): PushNodeState {
+function pushStateOf(e: MemberEntry): EncodedPushNodeState {
   const state = STATE_NUMBER[e.state];
   const kept = e.pushState;
   if (
@@ -144,6 +144,38 @@ export class PushPull {
   }
 
   /**
+   * Our entry for `name` as a push/pull entry, if its encoding is exactly `buf[start, end)`: the
+   * peer holds the same view of that member as we do (see `StreamDecoderOptions.knownNode`).
+   */
+  known(name: string, buf: Uint8Array, start: number, end: number): PushNodeState | undefined {
+    const entry = this.d.members.get(name);
+    if (entry === undefined) return undefined;
+    const mine = pushStateOf(entry);
+    let bytes: Uint8Array;
+    try {
+      bytes = mine.bytes;
+    } catch {
+      return undefined; // an entry we could not send; the decoder decodes the peer's copy instead
+    }
+    const n = end - start;
+    if (bytes.length !== n) return undefined;
+    for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return undefined;
+    return mine;
+  }
+
+  /**
+   * An alive entry that is our own current entry for that member (the stream decoder handed it
+   * over, see {@link known}): `Membership.alive` would stop at its "not newer" check — same
+   * address, same incarnation, not about us, a valid Vsn — and do nothing, so merge skips it
+   * without building a message. Re-checked here: the table may have changed since the decode.
+   */
+  private repeatsOurs(r: PushNodeState, me: string): boolean {
+    if (!(r instanceof EncodedPushNodeState) || r.name === me || r.name.length === 0 || !protocolRangeValid(r.vsn)) return false;
+    const entry = this.d.members.get(r.name);
+    return entry !== undefined && pushStateOf(entry) === r;
+  }
+
+  /**
    * memberlist `mergeRemoteState`: {@link verifyProtocol} first (on failure nothing is merged), then
    * per entry: alive → `aliveNode`; left → `dead` with From = Node (→ left); suspect and dead → a
    * *suspect from us* — a remote death is only a local suspicion (reference §7.13), so one confused
@@ -161,6 +193,7 @@ export class PushPull {
     for (const r of remote.nodes) {
       switch (r.state) {
         case NodeStateNumber.alive:
+          if (this.repeatsOurs(r, me)) break;
           membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false);
           break;
         case NodeStateNumber.left:

@@ -20,7 +20,7 @@
  */
 import { bytesEqual, bytesToHostPort } from '../address.js';
 import { METRIC } from '../observability.js';
-import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { protocolMax, protocolMin, protocolRangeValid } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { AliveMessage, DeadMessage, SuspectMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
@@ -101,13 +101,9 @@ export class Membership {
       return;
     }
     const vsn = a.vsn;
-    if (vsn.length >= 3) {
-      const pmin = protocolMin(vsn);
-      const pmax = protocolMax(vsn);
-      if (pmin === 0 || pmax === 0 || pmin > pmax) {
-        drop(fx, 'bad-vsn', { node: a.node, pmin, pmax }, 'ignoring alive: protocol versions are wrong');
-        return;
-      }
+    if (!protocolRangeValid(vsn)) {
+      drop(fx, 'bad-vsn', { node: a.node, pmin: protocolMin(vsn), pmax: protocolMax(vsn) }, 'ignoring alive: protocol versions are wrong');
+      return;
     }
     const meta = a.meta ?? EMPTY;
     let entry = members.get(a.node);
@@ -148,6 +144,7 @@ export class Membership {
       }
     }
 
+    // PushPull.merge skips, without calling us, an alive that ends here as an exact repeat of the entry.
     if (a.incarnation <= entry.incarnation && !isSelf && !updatesNode) {
       if (a.incarnation < entry.incarnation) stale(fx, 'alive', entry, a.incarnation);
       return;

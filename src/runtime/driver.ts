@@ -132,6 +132,7 @@ export class Driver {
       limits: o,
       tcpTimeoutMs: o.tcpTimeoutMs,
       serve: (from, request) => this.step((now, fx) => this.core.handleStream(now, from, request, fx)),
+      knownNode: (name, buf, start, end) => this.core.knownPushNode(name, buf, start, end),
     });
     // A fifth of the probe timeout: late enough to ignore ordinary jitter, early enough that a
     // stall which could have eaten an ack window is always noticed.

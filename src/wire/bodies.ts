@@ -4,6 +4,7 @@
  * @module
  */
 import { checkAddr, checkVsn, U16_MAX, U32_MAX } from './codec.js';
+import { Pool, decodeUtf8 } from './alloc.js';
 import { lzwCompressScratch } from './lzw.js';
 import type { NodeStateNumberValue, PushNodeState } from './messages.js';
 import { EMPTY_BYTES, Reader, keySet } from './msgpack.js';
@@ -121,8 +122,59 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v };
 }
 
+/**
+ * The `Name` of the `pushNodeState` map at `buf[start, end)` when the map is laid out as
+ * {@link writePushNodeState} (and Go) write it — seven keys in order, `Addr`, `Incarnation`,
+ * `Meta`, then `Name` — else `undefined`. Cheap: the stream decoder asks it to find out whether a
+ * peer's entry is byte for byte what we would send (`StreamDecoderOptions.knownNode`).
+ */
+export function pushNodeName(buf: Uint8Array, start: number, end: number): string | undefined {
+  const k = NODE_KEYS.enc;
+  if (buf[start] !== 0x87) return undefined;
+  let p = skipKey(buf, start + 1, end, k[0]!);
+  p = p < 0 ? -1 : skipStr(buf, p, end);
+  p = p < 0 ? -1 : skipKey(buf, p, end, k[1]!);
+  if (p < 0 || p >= end) return undefined;
+  const u = buf[p]!;
+  p += u <= 0x7f ? 1 : u === 0xcc ? 2 : u === 0xcd ? 3 : u === 0xce ? 5 : u === 0xcf ? 9 : end + 1;
+  p = skipKey(buf, p, end, k[2]!);
+  p = p < 0 ? -1 : skipStr(buf, p, end);
+  p = p < 0 ? -1 : skipKey(buf, p, end, k[3]!);
+  if (p < 0 || p >= end) return undefined;
+  const h = buf[p]!;
+  if ((h & 0xe0) !== 0xa0 || p + 1 + (h & 0x1f) > end) return undefined;
+  return decodeUtf8(buf, p + 1, p + 1 + (h & 0x1f));
+}
+
+/** The offset after the encoded key `key` at `p`, or −1 if another byte is there. */
+function skipKey(buf: Uint8Array, p: number, end: number, key: Uint8Array): number {
+  if (p < 0 || p + key.length > end) return -1;
+  for (let i = 0; i < key.length; i++) if (buf[p + i] !== key[i]) return -1;
+  return p + key.length;
+}
+
+/** The offset after the nil or str (fixstr, str16 or str32, as our writer writes) at `p`, or −1. */
+function skipStr(buf: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1;
+  const h = buf[p]!;
+  let q: number;
+  if (h === 0xc0) q = p + 1;
+  else if ((h & 0xe0) === 0xa0) q = p + 1 + (h & 0x1f);
+  else if (h === 0xda && p + 3 <= end) q = p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!);
+  else if (h === 0xdb && p + 5 <= end) q = p + 5 + (((buf[p + 1]! << 24) | (buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!) >>> 0);
+  else return -1;
+  return q <= end ? q : -1;
+}
+
 /** Writes {@link EncodedPushNodeState}s' maps the first time (module-level: one record at a time). */
 const recordWriter = new Writer();
+/**
+ * Where the kept maps live: views into shared slabs, because a map is usually over 64 bytes and
+ * V8 gives every such array its own off-heap buffer, whose bookkeeping every GC walks — with one
+ * kept map per member per node (10⁶ at N = 1,000) that made the simulator slower, not faster.
+ * A slab lives while any map in it does; members change rarely, so few slabs are pinned by one map.
+ */
+const recordPool = new Pool(16 * 1024, 1024);
 
 /**
  * A {@link PushNodeState} that keeps its encoded `pushNodeState` map: encoded on the first write,
@@ -148,9 +200,12 @@ export class EncodedPushNodeState implements PushNodeState {
   /** The encoded map (encoded on first use). @throws {RangeError} as {@link writePushNodeState}. */
   get bytes(): Uint8Array {
     if (this.#bytes === undefined) {
-      recordWriter.reset();
-      writeFields(recordWriter, this);
-      this.#bytes = recordWriter.finish();
+      const w = recordWriter;
+      w.reset();
+      writeFields(w, this);
+      const out = recordPool.alloc(w.pos - w.start);
+      out.set(w.buf.subarray(w.start, w.pos));
+      this.#bytes = out;
     }
     return this.#bytes;
   }
