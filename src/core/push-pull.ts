@@ -151,16 +151,11 @@ export class PushPull {
     const entry = this.d.members.get(name);
     if (entry === undefined) return undefined;
     const mine = pushStateOf(entry);
-    let bytes: Uint8Array;
     try {
-      bytes = mine.bytes;
+      return mine.encodes(buf, start, end) ? mine : undefined;
     } catch {
       return undefined; // an entry we could not send; the decoder decodes the peer's copy instead
     }
-    const n = end - start;
-    if (bytes.length !== n) return undefined;
-    for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return undefined;
-    return mine;
   }
 
   /**

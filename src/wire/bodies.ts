@@ -4,7 +4,7 @@
  * @module
  */
 import { checkAddr, checkVsn, U16_MAX, U32_MAX } from './codec.js';
-import { Pool, decodeUtf8 } from './alloc.js';
+import { decodeUtf8 } from './alloc.js';
 import { lzwCompressScratch } from './lzw.js';
 import type { NodeStateNumberValue, PushNodeState } from './messages.js';
 import { EMPTY_BYTES, Reader, keySet } from './msgpack.js';
@@ -168,13 +168,16 @@ function skipStr(buf: Uint8Array, p: number, end: number): number {
 
 /** Writes {@link EncodedPushNodeState}s' maps the first time (module-level: one record at a time). */
 const recordWriter = new Writer();
+/** Size of the slabs kept maps are copied into; a map over a quarter of it gets its own array. */
+const RECORD_SLAB_BYTES = 16 * 1024;
 /**
- * Where the kept maps live: views into shared slabs, because a map is usually over 64 bytes and
- * V8 gives every such array its own off-heap buffer, whose bookkeeping every GC walks — with one
- * kept map per member per node (10⁶ at N = 1,000) that made the simulator slower, not faster.
- * A slab lives while any map in it does; members change rarely, so few slabs are pinned by one map.
+ * Where kept maps live: ranges of shared slabs, not an array each. A map is usually over 64
+ * bytes, and V8 gives every such array its own off-heap buffer whose bookkeeping every GC walks;
+ * with one kept map per member per node (10⁶ at N = 1,000) that made the simulator slower, not
+ * faster. A slab lives while any map in it does; members change rarely, so little is pinned.
  */
-const recordPool = new Pool(16 * 1024, 1024);
+let recordSlab = new Uint8Array(RECORD_SLAB_BYTES);
+let recordSlabPos = 0;
 
 /**
  * A {@link PushNodeState} that keeps its encoded `pushNodeState` map: encoded on the first write,
@@ -184,7 +187,9 @@ const recordPool = new Pool(16 * 1024, 1024);
  * exactly {@link writePushNodeState}'s, and a bad field throws at that first write as there.
  */
 export class EncodedPushNodeState implements PushNodeState {
-  #bytes: Uint8Array | undefined;
+  #slab: Uint8Array | undefined;
+  #at = 0;
+  #length = 0;
 
   /** The node state; the arrays must not be changed afterwards (the encoding would go stale). */
   constructor(
@@ -197,17 +202,56 @@ export class EncodedPushNodeState implements PushNodeState {
     readonly vsn: Uint8Array,
   ) {}
 
-  /** The encoded map (encoded on first use). @throws {RangeError} as {@link writePushNodeState}. */
+  /** The encoded map, a copy. @throws {RangeError} as {@link writePushNodeState}. */
   get bytes(): Uint8Array {
-    if (this.#bytes === undefined) {
-      const w = recordWriter;
-      w.reset();
-      writeFields(w, this);
-      const out = recordPool.alloc(w.pos - w.start);
-      out.set(w.buf.subarray(w.start, w.pos));
-      this.#bytes = out;
+    const slab = this.#encoded();
+    return slab.slice(this.#at, this.#at + this.#length);
+  }
+
+  /** Appends the encoded map to `w`. @throws {RangeError} as {@link writePushNodeState}. */
+  writeTo(w: Writer): void {
+    const slab = this.#encoded();
+    const n = this.#length;
+    w.ensure(n);
+    // A loop, not `set(subarray(…))`: no view object per member.
+    const buf = w.buf;
+    const at = this.#at;
+    let p = w.pos;
+    for (let i = 0; i < n; i++) buf[p++] = slab[at + i]!;
+    w.pos = p;
+  }
+
+  /** Whether `buf[start, end)` is exactly the encoded map. @throws {RangeError} as {@link writePushNodeState}. */
+  encodes(buf: Uint8Array, start: number, end: number): boolean {
+    const slab = this.#encoded();
+    const n = this.#length;
+    if (end - start !== n) return false;
+    const at = this.#at;
+    for (let i = 0; i < n; i++) if (slab[at + i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  /** The slab holding the map (encoding it on first use). */
+  #encoded(): Uint8Array {
+    if (this.#slab !== undefined) return this.#slab;
+    const w = recordWriter;
+    w.reset();
+    writeFields(w, this);
+    const n = w.pos - w.start;
+    if (n > RECORD_SLAB_BYTES / 4) {
+      this.#slab = w.buf.slice(w.start, w.pos);
+    } else {
+      if (recordSlabPos + n > RECORD_SLAB_BYTES) {
+        recordSlab = new Uint8Array(RECORD_SLAB_BYTES);
+        recordSlabPos = 0;
+      }
+      recordSlab.set(w.buf.subarray(w.start, w.pos), recordSlabPos);
+      this.#slab = recordSlab;
+      this.#at = recordSlabPos;
+      recordSlabPos += n;
     }
-    return this.#bytes;
+    this.#length = n;
+    return this.#slab;
   }
 }
 
@@ -216,13 +260,8 @@ export class EncodedPushNodeState implements PushNodeState {
  * @throws {RangeError} on out-of-range numbers or a bad Addr/Vsn length.
  */
 export function writePushNodeState(w: Writer, s: PushNodeState): void {
-  if (s instanceof EncodedPushNodeState) {
-    const b = s.bytes;
-    w.ensure(b.length);
-    w.raw(b);
-    return;
-  }
-  writeFields(w, s);
+  if (s instanceof EncodedPushNodeState) s.writeTo(w);
+  else writeFields(w, s);
 }
 
 function writeFields(w: Writer, s: PushNodeState): void {
