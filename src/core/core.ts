@@ -13,7 +13,7 @@
 import type { MemberSnapshot } from '../events.js';
 import { METRIC } from '../observability.js';
 import { U32_MAX } from '../wire/codec.js';
-import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
+import type { PacketMessage, PushNodeState, PushPullMessage, StreamMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
@@ -261,6 +261,11 @@ export class Core {
   /** Our whole table for a push/pull (join and anti-entropy): self and every state, in probe order. */
   localState(join: boolean): PushPullMessage {
     return this.p.pushPull.localState(join);
+  }
+
+  /** Our push/pull entry for `name` if it encodes to exactly `buf[start, end)` (the stream decoder's `knownNode`). Changes no state. */
+  knownPushNode(name: string, buf: Uint8Array, start: number, end: number): PushNodeState | undefined {
+    return this.p.pushPull.known(name, buf, start, end);
   }
 
   /**

@@ -9,6 +9,7 @@
 import { ipToBytes } from '../address.js';
 import type { MemberSnapshot, MemberState } from '../events.js';
 import type { Random } from './random.js';
+import type { EncodedPushNodeState } from '../wire/bodies.js';
 
 /**
  * One member as the core tracks it. Mutable, internal: the host only ever sees frozen
@@ -34,6 +35,11 @@ export interface MemberEntry {
   snapshot: MemberSnapshot | undefined;
   /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. Absent reads as undefined. */
   rttMs?: number | undefined;
+  /**
+   * This entry as last sent in a push/pull, with its encoding (push-pull.ts `pushStateOf`); reused
+   * while its fields still match the entry's, so no code path has to remember to clear it.
+   */
+  pushState?: EncodedPushNodeState | undefined;
 }
 
 /** Member counts by state (self included). */

@@ -8,7 +8,8 @@
  */
 import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
-import { protocolMax, protocolMin } from '../wire/capabilities.js';
+import { EncodedPushNodeState } from '../wire/bodies.js';
+import { protocolMax, protocolMin, protocolRangeValid } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
 import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import { JOIN_REFUSED_PREFIX, type Admission } from './admission.js';
@@ -47,15 +48,37 @@ export function pushPullScale(intervalMs: number, n: number): number {
 }
 
 /**
+ * `e` as a push/pull entry: the one kept on the entry while every field still matches (checked
+ * here, by value and array identity, rather than cleared by each writer of an entry), else a new
+ * one, kept. Entries change rarely, so a push/pull mostly reuses encoded bytes.
+ */
+function pushStateOf(e: MemberEntry): EncodedPushNodeState {
+  const state = STATE_NUMBER[e.state];
+  const kept = e.pushState;
+  if (
+    kept !== undefined &&
+    kept.incarnation === e.incarnation &&
+    kept.state === state &&
+    kept.addr === e.addr &&
+    kept.port === e.port &&
+    kept.meta === e.meta &&
+    kept.vsn === e.vsn
+  ) {
+    return kept;
+  }
+  const fresh = new EncodedPushNodeState(e.name, e.addr, e.port, e.meta, e.incarnation, state, e.vsn);
+  e.pushState = fresh;
+  return fresh;
+}
+
+/**
  * Our whole table (self and every state, in probe order) as a push/pull message. Its user state is
  * empty: the core cannot call the host, so the driver fills it in from the user-state hook just
  * before the frame is written (see docs/architecture.md, "Host hooks").
  */
 export function localState(members: MemberTable, join: boolean): PushPullMessage {
   const nodes: PushNodeState[] = [];
-  for (const e of members.entries()) {
-    nodes.push({ name: e.name, addr: e.addr, port: e.port, meta: e.meta, incarnation: e.incarnation, state: STATE_NUMBER[e.state], vsn: e.vsn });
-  }
+  for (const e of members.entries()) nodes.push(pushStateOf(e));
   return { type: 'push-pull', join, nodes, userState: EMPTY };
 }
 
@@ -63,9 +86,61 @@ export function localState(members: MemberTable, join: boolean): PushPullMessage
  * memberlist `verifyProtocol`: over all *alive* nodes, remote and local, find the highest PMin and
  * DMin and the lowest PMax and DMax; then *every* node on both sides (any state; a missing Vsn
  * counts as 0) must have its PCur and DCur inside those ranges. One failure rejects the exchange.
+ *
+ * `current[i]` = 1 marks `remote[i]` as our own current entry for that member (see
+ * `PushPull.merge`): its versions and state are the local entry's, already counted on the local
+ * side, so it is skipped, and a compatible table costs one pass over ours. Any incompatibility is
+ * re-checked in full, so the error is exactly the one the full check names first.
  * @returns an Error naming the node and versions, as Go words it; `undefined` if compatible.
  */
-export function verifyProtocol(members: MemberTable, remote: readonly PushNodeState[]): Error | undefined {
+export function verifyProtocol(members: MemberTable, remote: readonly PushNodeState[], current?: Uint8Array): Error | undefined {
+  if (current === undefined) return verifyAll(members, remote);
+  let maxPMin = 0;
+  let minPMax = 255;
+  let maxDMin = 0;
+  let minDMax = 255;
+  // Every PCur and DCur must fall inside the ranges: then so do the smallest and largest.
+  let minPCur = 255;
+  let maxPCur = 0;
+  let minDCur = 255;
+  let maxDCur = 0;
+  for (let i = 0; i < remote.length; i++) {
+    if (current[i] === 1) continue;
+    const vsn = remote[i]!.vsn;
+    const long = vsn.length >= 6;
+    const pCur = long ? vsn[2]! : 0;
+    const dCur = long ? vsn[5]! : 0;
+    minPCur = Math.min(minPCur, pCur);
+    maxPCur = Math.max(maxPCur, pCur);
+    minDCur = Math.min(minDCur, dCur);
+    maxDCur = Math.max(maxDCur, dCur);
+    if (remote[i]!.state !== NodeStateNumber.alive || !long) continue;
+    maxPMin = Math.max(maxPMin, protocolMin(vsn));
+    minPMax = Math.min(minPMax, protocolMax(vsn));
+    maxDMin = Math.max(maxDMin, vsn[3]!);
+    minDMax = Math.min(minDMax, vsn[4]!);
+  }
+  for (const e of members.entries()) {
+    const vsn = e.vsn;
+    const long = vsn.length >= 6;
+    const pCur = long ? vsn[2]! : 0;
+    const dCur = long ? vsn[5]! : 0;
+    minPCur = Math.min(minPCur, pCur);
+    maxPCur = Math.max(maxPCur, pCur);
+    minDCur = Math.min(minDCur, dCur);
+    maxDCur = Math.max(maxDCur, dCur);
+    if (e.state !== 'alive') continue;
+    maxPMin = Math.max(maxPMin, protocolMin(vsn));
+    minPMax = Math.min(minPMax, protocolMax(vsn));
+    maxDMin = Math.max(maxDMin, vsn[3] ?? 0);
+    minDMax = Math.min(minDMax, vsn[4] ?? 0);
+  }
+  const ok = minPCur >= maxPMin && maxPCur <= minPMax && minDCur >= maxDMin && maxDCur <= minDMax;
+  return ok ? undefined : verifyAll(members, remote);
+}
+
+/** {@link verifyProtocol} in full, as memberlist runs it (every entry on both sides, in order). */
+function verifyAll(members: MemberTable, remote: readonly PushNodeState[]): Error | undefined {
   let maxPMin = 0;
   let minPMax = 255;
   let maxDMin = 0;
@@ -132,6 +207,37 @@ export class PushPull {
   }
 
   /**
+   * Our entry for `name` as a push/pull entry, if its encoding is exactly `buf[start, end)`: the
+   * peer holds the same view of that member as we do (see `StreamDecoderOptions.knownNode`).
+   */
+  known(name: string, buf: Uint8Array, start: number, end: number): PushNodeState | undefined {
+    const entry = this.d.members.get(name);
+    if (entry === undefined) return undefined;
+    const mine = pushStateOf(entry);
+    try {
+      return mine.encodes(buf, start, end) ? mine : undefined;
+    } catch {
+      return undefined; // an entry we could not send; the decoder decodes the peer's copy instead
+    }
+  }
+
+  /** Whether `r` is our own current entry for that member (the stream decoder handed it over, see {@link known}). */
+  private isCurrent(r: PushNodeState): boolean {
+    if (!(r instanceof EncodedPushNodeState)) return false;
+    const entry = this.d.members.get(r.name);
+    return entry !== undefined && pushStateOf(entry) === r;
+  }
+
+  /**
+   * Whether merging `r` would do nothing: an alive that is our own current entry, not about us,
+   * with a valid Vsn — `Membership.alive` would stop at its "not newer" check (same address,
+   * same incarnation). Merge skips those without building a message.
+   */
+  private repeatsOurs(r: PushNodeState, current: boolean, me: string): boolean {
+    return current && r.state === NodeStateNumber.alive && r.name !== me && r.name.length > 0 && protocolRangeValid(r.vsn);
+  }
+
+  /**
    * memberlist `mergeRemoteState`: {@link verifyProtocol} first (on failure nothing is merged), then
    * per entry: alive → `aliveNode`; left → `dead` with From = Node (→ left); suspect and dead → a
    * *suspect from us* — a remote death is only a local suspicion (reference §7.13), so one confused
@@ -147,7 +253,11 @@ export class PushPull {
    */
   merge(now: number, fx: Effects, remote: PushPullMessage, join: boolean, comeback?: string): Error | undefined {
     const { members, membership } = this.d;
-    const err = verifyProtocol(members, remote.nodes);
+    // One look-up per entry, before anything is merged: which are our own current entries.
+    const nodes = remote.nodes;
+    const current = new Uint8Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) if (this.isCurrent(nodes[i]!)) current[i] = 1;
+    const err = verifyProtocol(members, nodes, current);
     if (err !== undefined) {
       fx.metric('increment', METRIC.pushPull, 1, { outcome: 'rejected' });
       fx.log('debug', { error: err.message }, 'push/pull rejected by protocol version check');
@@ -155,7 +265,12 @@ export class PushPull {
     }
     const me = this.d.config.name;
     const via = remote.join ? 'join' : 'push-pull';
-    for (const r of remote.nodes) {
+    // Once anything was merged the table may differ from what `current` saw: look again.
+    let changed = false;
+    for (let i = 0; i < nodes.length; i++) {
+      const r = nodes[i]!;
+      if (this.repeatsOurs(r, changed ? this.isCurrent(r) : current[i] === 1, me)) continue;
+      changed = true;
       switch (r.state) {
         case NodeStateNumber.alive:
           membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false, undefined, via);

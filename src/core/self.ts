@@ -43,6 +43,7 @@ export class SelfState {
       stateChangeAt: Number.NEGATIVE_INFINITY,
       snapshot: undefined,
       rttMs: undefined,
+      pushState: undefined,
     };
   }
 

@@ -144,6 +144,7 @@ export class Driver {
       limits: o,
       tcpTimeoutMs: o.tcpTimeoutMs,
       serve: (from, request) => this.serveStream(from, request),
+      knownNode: (name, buf, start, end) => this.core.knownPushNode(name, buf, start, end),
     });
     // A fifth of the probe timeout: late enough to ignore ordinary jitter, early enough that a
     // stall which could have eaten an ack window is always noticed.
@@ -282,21 +283,19 @@ export class Driver {
    */
   private arm(): void {
     if (this.stopped) return;
-    let top = this.heap.peek();
-    while (top !== undefined && this.core.isTimerStale(top.value)) {
-      this.heap.pop();
-      top = this.heap.peek();
-    }
+    const heap = this.heap;
+    while (heap.size > 0 && this.core.isTimerStale(heap.peekValue()!)) heap.drop();
+    const due = heap.peekDue();
     if (this.hostTimer !== undefined) {
       // Keep an armed host timer that will serve the earliest entry anyway.
-      if (top !== undefined && this.hostTimerDue <= top.due && top.due - this.hostTimerDue <= EARLY_FIRE_MS) return;
+      if (heap.size > 0 && this.hostTimerDue <= due && due - this.hostTimerDue <= EARLY_FIRE_MS) return;
       this.config.clock.clearTimer(this.hostTimer);
       this.hostTimer = undefined;
       this.hostTimerDue = Infinity;
     }
-    if (top === undefined) return;
-    this.hostTimerDue = top.due;
-    this.hostTimer = this.config.clock.setTimer(() => this.fire(), top.due - this.config.clock.now());
+    if (heap.size === 0) return;
+    this.hostTimerDue = due;
+    this.hostTimer = this.config.clock.setTimer(() => this.fire(), due - this.config.clock.now());
   }
 
   private fire(): void {
@@ -304,26 +303,26 @@ export class Driver {
     this.hostTimerDue = Infinity;
     if (this.stopped) return;
     const now = this.config.clock.now();
-    const first = this.heap.peek();
-    const lateMs = first === undefined ? 0 : now - first.due;
+    const heap = this.heap;
+    const lateMs = heap.size === 0 ? 0 : now - heap.peekDue();
     if (lateMs > this.stallThresholdMs) {
       this.config.metrics.increment(METRIC.loopStalls);
       this.config.logger.debug({ lateMs }, 'event loop stalled; holding failure timers for a grace window');
       this.step((t, fx) => this.core.noteStall(t, lateMs, fx));
     }
     for (let i = 0; i < MAX_TIMERS_PER_TICK; i++) {
-      const top = this.heap.peek();
       // Host timers work in whole ms on the loop's cached time and may fire up to ~1 ms before
       // `due` by our clock. Treating those entries as due saves a wake-up that would only re-arm.
-      if (top === undefined || top.due > now + EARLY_FIRE_MS || this.stopped) break;
-      this.heap.pop();
-      if (this.core.isTimerStale(top.value)) continue;
-      if (top.value.type === 'gossip-tick' && this.messages.enabled) {
+      if (heap.size === 0 || heap.peekDue() > now + EARLY_FIRE_MS || this.stopped) break;
+      const timer = heap.peekValue()!;
+      heap.drop();
+      if (this.core.isTimerStale(timer)) continue;
+      if (timer.type === 'gossip-tick' && this.messages.enabled) {
         // memberlist times each gossip round (`memberlist.gossip`); the clock is the node's own.
         const began = this.config.clock.now();
-        this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
+        this.step((t, fx) => this.core.handleTimer(t, timer, fx));
         this.config.metrics.observe(METRIC.gossipDurationSeconds, (this.config.clock.now() - began) / 1000);
-      } else this.step((t, fx) => this.core.handleTimer(t, top.value, fx));
+      } else this.step((t, fx) => this.core.handleTimer(t, timer, fx));
     }
     this.arm();
   }

@@ -15,7 +15,7 @@ import type { WireLimits } from '../options.js';
 import type { StreamConnection, Transport } from '../transport/transport.js';
 import type { StreamMessage } from '../wire/messages.js';
 import type { PacketSecurity } from '../wire/packet.js';
-import { StreamDecoder, encodeStreamMessage } from '../wire/stream.js';
+import { StreamDecoder, encodeStreamMessage, type StreamDecoderOptions } from '../wire/stream.js';
 import { deadline, type Clock } from './clock.js';
 import type { MessageMetrics } from './message-metrics.js';
 
@@ -43,6 +43,8 @@ export interface StreamServiceConfig {
   readonly limits: WireLimits;
   /** Deadline of one inbound conversation, ms (`tcpTimeoutMs`). */
   readonly tcpTimeoutMs: number;
+  /** Our own push/pull entry for a peer's entry with the same bytes (`StreamDecoderOptions.knownNode`); optional. */
+  readonly knownNode?: StreamDecoderOptions['knownNode'];
   /** Hands a read request to the core; returns the reply to write, if any. */
   readonly serve: (from: string, request: StreamMessage) => StreamMessage | undefined;
 }
@@ -145,7 +147,8 @@ export class StreamService {
   /** Reads exactly one stream message, or rejects. The caller bounds it in time ({@link destroyOnAbort}). */
   private async readOne(conn: StreamConnection, inbound: boolean): Promise<StreamMessage> {
     const s = this.config.security;
-    const decoder = new StreamDecoder({ ...s, expectLabelPreamble: inbound && s.label !== undefined, limits: this.config.limits });
+    const known = this.config.knownNode;
+    const decoder = new StreamDecoder({ ...s, expectLabelPreamble: inbound && s.label !== undefined, limits: this.config.limits, ...(known ? { knownNode: known } : {}) });
     // Iterate by hand: `for await` would call `return()` on exit, closing a connection we
     // still have to write the reply on.
     const chunks = conn[Symbol.asyncIterator]();

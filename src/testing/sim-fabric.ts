@@ -82,12 +82,14 @@ export class SimFabric {
     await this.settle();
     if (done()) return true;
     let nextCheck = this.now + checkEveryMs;
+    const queue = this.queue;
     for (;;) {
-      const top = this.queue.peek();
-      if (top === undefined || top.due > until) break;
-      this.queue.pop();
-      this.now = top.due;
-      if (this.dispatch(top.value)) await this.settle();
+      const due = queue.peekDue();
+      if (queue.size === 0 || due > until) break;
+      const entry = queue.peekValue()!;
+      queue.drop();
+      this.now = due;
+      if (this.dispatch(entry)) await this.settle();
       if (this.now >= nextCheck) {
         if (done()) return true;
         nextCheck = this.now + checkEveryMs;

@@ -68,7 +68,10 @@ export function copyBytes(buf: Uint8Array, start: number, n: number): Uint8Array
 }
 
 const textDecoder = new TextDecoder();
-const CACHE_SLOTS = 1024;
+/** Slots of the string cache: room for every member name of a few-thousand-node cluster, which
+ * at 1,024 slots kept evicting each other (a fresh string per name then costs a decode, and a
+ * member-table lookup a full string comparison instead of a pointer check). */
+const CACHE_SLOTS = 16_384;
 const CACHE_MAX_BYTES = 64;
 const cacheKeys: (Uint8Array | null)[] = new Array<Uint8Array | null>(CACHE_SLOTS).fill(null);
 const cacheValues: string[] = new Array<string>(CACHE_SLOTS).fill('');

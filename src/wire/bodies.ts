@@ -4,6 +4,7 @@
  * @module
  */
 import { checkAddr, checkVsn, U16_MAX, U32_MAX } from './codec.js';
+import { decodeUtf8 } from './alloc.js';
 import { lzwCompressScratch } from './lzw.js';
 import type { NodeStateNumberValue, PushNodeState } from './messages.js';
 import { EMPTY_BYTES, Reader, keySet } from './msgpack.js';
@@ -121,8 +122,149 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v };
 }
 
-/** Writes one `pushNodeState` map. @throws {RangeError} on out-of-range numbers or a bad Addr/Vsn length. */
+/**
+ * The `Name` of the `pushNodeState` map at `buf[start, end)` when the map is laid out as
+ * {@link writePushNodeState} (and Go) write it — seven keys in order, `Addr`, `Incarnation`,
+ * `Meta`, then `Name` — else `undefined`. Cheap: the stream decoder asks it to find out whether a
+ * peer's entry is byte for byte what we would send (`StreamDecoderOptions.knownNode`).
+ */
+export function pushNodeName(buf: Uint8Array, start: number, end: number): string | undefined {
+  const k = NODE_KEYS.enc;
+  if (buf[start] !== 0x87) return undefined;
+  let p = skipKey(buf, start + 1, end, k[0]!);
+  p = p < 0 ? -1 : skipStr(buf, p, end);
+  p = p < 0 ? -1 : skipKey(buf, p, end, k[1]!);
+  if (p < 0 || p >= end) return undefined;
+  const u = buf[p]!;
+  p += u <= 0x7f ? 1 : u === 0xcc ? 2 : u === 0xcd ? 3 : u === 0xce ? 5 : u === 0xcf ? 9 : end + 1;
+  p = skipKey(buf, p, end, k[2]!);
+  p = p < 0 ? -1 : skipStr(buf, p, end);
+  p = p < 0 ? -1 : skipKey(buf, p, end, k[3]!);
+  if (p < 0 || p >= end) return undefined;
+  const h = buf[p]!;
+  if ((h & 0xe0) !== 0xa0 || p + 1 + (h & 0x1f) > end) return undefined;
+  return decodeUtf8(buf, p + 1, p + 1 + (h & 0x1f));
+}
+
+/** The offset after the encoded key `key` at `p`, or −1 if another byte is there. */
+function skipKey(buf: Uint8Array, p: number, end: number, key: Uint8Array): number {
+  if (p < 0 || p + key.length > end) return -1;
+  for (let i = 0; i < key.length; i++) if (buf[p + i] !== key[i]) return -1;
+  return p + key.length;
+}
+
+/** The offset after the nil or str (fixstr, str16 or str32, as our writer writes) at `p`, or −1. */
+function skipStr(buf: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1;
+  const h = buf[p]!;
+  let q: number;
+  if (h === 0xc0) q = p + 1;
+  else if ((h & 0xe0) === 0xa0) q = p + 1 + (h & 0x1f);
+  else if (h === 0xda && p + 3 <= end) q = p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!);
+  else if (h === 0xdb && p + 5 <= end) q = p + 5 + (((buf[p + 1]! << 24) | (buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!) >>> 0);
+  else return -1;
+  return q <= end ? q : -1;
+}
+
+/** Writes {@link EncodedPushNodeState}s' maps the first time (module-level: one record at a time). */
+const recordWriter = new Writer();
+/** Size of the slabs kept maps are copied into; a map over a quarter of it gets its own array. */
+const RECORD_SLAB_BYTES = 16 * 1024;
+/**
+ * Where kept maps live: ranges of shared slabs, not an array each. A map is usually over 64
+ * bytes, and V8 gives every such array its own off-heap buffer whose bookkeeping every GC walks;
+ * with one kept map per member per node (10⁶ at N = 1,000) that made the simulator slower, not
+ * faster. A slab lives while any map in it does; members change rarely, so little is pinned.
+ */
+let recordSlab = new Uint8Array(RECORD_SLAB_BYTES);
+let recordSlabPos = 0;
+
+/**
+ * A {@link PushNodeState} that keeps its encoded `pushNodeState` map: encoded on the first write,
+ * copied as is on every later one. A sender keeps one per member entry while the entry is
+ * unchanged, so a push/pull of a big table copies bytes instead of re-encoding every member
+ * (at N = 1,000 the encoding was an eighth of the simulator's time). Immutable; the bytes are
+ * exactly {@link writePushNodeState}'s, and a bad field throws at that first write as there.
+ */
+export class EncodedPushNodeState implements PushNodeState {
+  #slab: Uint8Array | undefined;
+  #at = 0;
+  #length = 0;
+
+  /** The node state; the arrays must not be changed afterwards (the encoding would go stale). */
+  constructor(
+    readonly name: string,
+    readonly addr: Uint8Array,
+    readonly port: number,
+    readonly meta: Uint8Array | null,
+    readonly incarnation: number,
+    readonly state: NodeStateNumberValue,
+    readonly vsn: Uint8Array,
+  ) {}
+
+  /** The encoded map, a copy. @throws {RangeError} as {@link writePushNodeState}. */
+  get bytes(): Uint8Array {
+    const slab = this.#encoded();
+    return slab.slice(this.#at, this.#at + this.#length);
+  }
+
+  /** Appends the encoded map to `w`. @throws {RangeError} as {@link writePushNodeState}. */
+  writeTo(w: Writer): void {
+    const slab = this.#encoded();
+    const n = this.#length;
+    w.ensure(n);
+    // A loop, not `set(subarray(…))`: no view object per member.
+    const buf = w.buf;
+    const at = this.#at;
+    let p = w.pos;
+    for (let i = 0; i < n; i++) buf[p++] = slab[at + i]!;
+    w.pos = p;
+  }
+
+  /** Whether `buf[start, end)` is exactly the encoded map. @throws {RangeError} as {@link writePushNodeState}. */
+  encodes(buf: Uint8Array, start: number, end: number): boolean {
+    const slab = this.#encoded();
+    const n = this.#length;
+    if (end - start !== n) return false;
+    const at = this.#at;
+    for (let i = 0; i < n; i++) if (slab[at + i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  /** The slab holding the map (encoding it on first use). */
+  #encoded(): Uint8Array {
+    if (this.#slab !== undefined) return this.#slab;
+    const w = recordWriter;
+    w.reset();
+    writeFields(w, this);
+    const n = w.pos - w.start;
+    if (n > RECORD_SLAB_BYTES / 4) {
+      this.#slab = w.buf.slice(w.start, w.pos);
+    } else {
+      if (recordSlabPos + n > RECORD_SLAB_BYTES) {
+        recordSlab = new Uint8Array(RECORD_SLAB_BYTES);
+        recordSlabPos = 0;
+      }
+      recordSlab.set(w.buf.subarray(w.start, w.pos), recordSlabPos);
+      this.#slab = recordSlab;
+      this.#at = recordSlabPos;
+      recordSlabPos += n;
+    }
+    this.#length = n;
+    return this.#slab;
+  }
+}
+
+/**
+ * Writes one `pushNodeState` map (an {@link EncodedPushNodeState}'s kept bytes when it has them).
+ * @throws {RangeError} on out-of-range numbers or a bad Addr/Vsn length.
+ */
 export function writePushNodeState(w: Writer, s: PushNodeState): void {
+  if (s instanceof EncodedPushNodeState) s.writeTo(w);
+  else writeFields(w, s);
+}
+
+function writeFields(w: Writer, s: PushNodeState): void {
   const k = NODE_KEYS.enc;
   const a = s.addr.length;
   if (a !== 0 && a !== 4 && a !== 16) throw new RangeError(`node.addr must be 0, 4 or 16 bytes, got ${a}`);

@@ -15,6 +15,17 @@ export function protocolMax(vsn: Uint8Array): number {
   return vsn[1] ?? 0;
 }
 
+/**
+ * Whether an alive's `Vsn` may be accepted: fewer than 3 bytes (absent), or PMin and PMax both
+ * non-zero with PMin ≤ PMax (memberlist `aliveNode`'s "protocol versions are wrong" check).
+ */
+export function protocolRangeValid(vsn: Uint8Array): boolean {
+  if (vsn.length < 3) return true;
+  const pmin = protocolMin(vsn);
+  const pmax = protocolMax(vsn);
+  return pmin !== 0 && pmax !== 0 && pmin <= pmax;
+}
+
 /** Protocol ≥ 3: answers a ping over TCP, so a probe can fall back to it when UDP fails. */
 export function supportsTcpPing(vsn: Uint8Array): boolean {
   return protocolMax(vsn) >= 3;

@@ -15,6 +15,7 @@ import {
   decodePushPullHeader,
   decodeUserMsgHeader,
   encodeCompressed,
+  pushNodeName,
   writePushNodeState,
   writePushPullHeader,
   writeUserMsgHeader,
@@ -109,6 +110,13 @@ export interface StreamDecoderOptions extends PacketSecurity {
   /** The dialer's peer (we accepted the connection) may open with `F4 len label`; a reply never does. */
   readonly expectLabelPreamble: boolean;
   readonly limits: WireLimits;
+  /**
+   * Optional: given a push/pull entry's name and its encoded map `buf[start, end)`, returns an
+   * existing {@link PushNodeState} whose encoding is exactly those bytes (the node's own entry,
+   * when the peer's view of that member is the same as ours), used in place of a decoded copy.
+   * Each entry of a big table then costs a name lookup and a byte comparison, not a decode.
+   */
+  readonly knownNode?: (name: string, buf: Uint8Array, start: number, end: number) => PushNodeState | undefined;
 }
 
 /** One result of {@link StreamDecoder.next}. */
@@ -358,7 +366,7 @@ export class StreamDecoder {
     while (this.#nodesLeft > 0) {
       const e = this.#scan(0, 'node', cap - this.#frameBytes);
       if (typeof e !== 'number') return e;
-      this.#nodes.push(decodePushNodeState(this.#reader(0, e)));
+      this.#nodes.push(this.#known(e) ?? decodePushNodeState(this.#reader(0, e)));
       this.#consume(e);
       this.#frameBytes += e;
       this.#nodesLeft--;
@@ -371,6 +379,14 @@ export class StreamDecoder {
     this.#nodes = [];
     this.#phase = 'type';
     return { kind: 'message', message: { type: 'push-pull', join: this.#join, nodes, userState } };
+  }
+
+  /** The caller's own entry for the node map `#start … #start + e`, if it has one with these exact bytes. */
+  #known(e: number): PushNodeState | undefined {
+    const known = this.#opts.knownNode;
+    if (known === undefined) return undefined;
+    const name = pushNodeName(this.#buf, this.#start, this.#start + e);
+    return name === undefined ? undefined : known(name, this.#buf, this.#start, this.#start + e);
   }
 
   /** Decodes a complete decrypted/decompressed frame; running out of bytes there is `'truncated'`. */

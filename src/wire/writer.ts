@@ -6,7 +6,8 @@ import type { Pool } from './alloc.js';
 
 const textEncoder = new TextEncoder();
 const STR_CACHE_MAX_CHARS = 64;
-const STR_CACHE_ENTRIES = 1024;
+/** Enough for every member name of a few-thousand-node cluster (at 1,024 it was cleared over and over at N = 1,000). */
+const STR_CACHE_ENTRIES = 16_384;
 /** Encoded str (header + UTF-8) of recently written short strings; cleared when full. */
 const strCache = new Map<string, Uint8Array>();
 

@@ -1,6 +1,6 @@
 /** Peer capabilities by protocol version: the one table every sender consults (reference §4). */
 import { describe, expect, it } from 'vitest';
-import { protocolMax, protocolMin, supportsCrc, supportsNack, supportsTcpPing } from '../../src/wire/capabilities.js';
+import { protocolMax, protocolMin, protocolRangeValid, supportsCrc, supportsNack, supportsTcpPing } from '../../src/wire/capabilities.js';
 
 const vsn = (pmin: number, pmax: number): Uint8Array => Uint8Array.of(pmin, pmax, pmin, 0, 0, 0);
 
@@ -25,5 +25,14 @@ describe('peer capabilities', () => {
     const none = new Uint8Array(0);
     expect([protocolMin(none), protocolMax(none)]).toEqual([0, 0]);
     expect([supportsTcpPing(none), supportsNack(none), supportsCrc(none)]).toEqual([false, false, false]);
+  });
+
+  it('accepts an alive\'s Vsn when absent or when 0 < PMin ≤ PMax (memberlist aliveNode)', () => {
+    expect(protocolRangeValid(new Uint8Array(0))).toBe(true);
+    expect(protocolRangeValid(Uint8Array.of(1, 2))).toBe(true);
+    expect(protocolRangeValid(vsn(1, 5))).toBe(true);
+    expect(protocolRangeValid(vsn(0, 5))).toBe(false);
+    expect(protocolRangeValid(vsn(2, 0))).toBe(false);
+    expect(protocolRangeValid(vsn(4, 3))).toBe(false);
   });
 });
