@@ -6,7 +6,7 @@
  * around the host's hook (try/catch, verdict checks), and asks it only at the points below.
  * @module
  */
-import { bytesEqual, bytesToHostPort, bytesToIp } from '../address.js';
+import { bytesEqual, bytesToHostPort } from '../address.js';
 import type { MemberSnapshot } from '../events.js';
 import type { AdmissionVia } from '../hooks/admission.js';
 import { METRIC } from '../observability.js';
@@ -15,7 +15,8 @@ import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { MemberEntry, MemberTable } from './members.js';
 import { drop } from './report.js';
-import { decodeTags, versionsOf } from './snapshot.js';
+import { claimantOf } from './conflicts.js';
+import { versionsOf } from './snapshot.js';
 
 /** The core's view of the hook: `undefined` admits, a string vetoes with that reason. Never throws. */
 export type AdmitFn = (member: MemberSnapshot, via: AdmissionVia) => string | undefined;
@@ -135,17 +136,6 @@ function wouldApply(entry: MemberEntry | undefined, a: AliveMessage, now: number
 
 /** The would-be member as its alive describes it. */
 function candidate(a: AliveMessage): MemberSnapshot {
-  const meta = a.meta ?? EMPTY;
-  return Object.freeze({
-    name: a.node,
-    address: bytesToHostPort(a.addr, a.port) ?? '',
-    host: bytesToIp(a.addr) ?? '',
-    port: a.port,
-    state: 'alive',
-    incarnation: a.incarnation,
-    rttMs: undefined, // not measured: not a member yet (or at a new address)
-    metadata: meta.slice(),
-    tags: decodeTags(meta),
-    versions: versionsOf(a.vsn),
-  });
+  // rttMs: not measured, it is not a member yet (or at a new address).
+  return Object.freeze({ ...claimantOf(a), state: 'alive', rttMs: undefined, versions: versionsOf(a.vsn) });
 }

@@ -37,7 +37,8 @@ export class ConflictLog {
   }
 }
 
-function claimantOf(a: AliveMessage): ConflictClaimant {
+/** The claimant of a name as its alive describes it (also the admission hook's candidate, core/admission.ts). */
+export function claimantOf(a: AliveMessage): ConflictClaimant {
   const meta = a.meta ?? EMPTY;
   return Object.freeze({
     name: a.node,

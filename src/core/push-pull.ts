@@ -95,48 +95,47 @@ export function localState(members: MemberTable, join: boolean): PushPullMessage
  */
 export function verifyProtocol(members: MemberTable, remote: readonly PushNodeState[], current?: Uint8Array): Error | undefined {
   if (current === undefined) return verifyAll(members, remote);
-  let maxPMin = 0;
-  let minPMax = 255;
-  let maxDMin = 0;
-  let minDMax = 255;
-  // Every PCur and DCur must fall inside the ranges: then so do the smallest and largest.
-  let minPCur = 255;
-  let maxPCur = 0;
-  let minDCur = 255;
-  let maxDCur = 0;
+  const ranges = new VersionRanges();
   for (let i = 0; i < remote.length; i++) {
-    if (current[i] === 1) continue;
-    const vsn = remote[i]!.vsn;
+    if (current[i] !== 1) ranges.add(remote[i]!.vsn, remote[i]!.state === NodeStateNumber.alive);
+  }
+  for (const e of members.entries()) ranges.add(e.vsn, e.state === 'alive');
+  return ranges.compatible() ? undefined : verifyAll(members, remote);
+}
+
+/**
+ * The fast pass of {@link verifyProtocol}: the ranges alive nodes allow and the extremes of every
+ * node's current versions. Every PCur and DCur falls inside the ranges iff the extremes do.
+ */
+class VersionRanges {
+  private maxPMin = 0;
+  private minPMax = 255;
+  private maxDMin = 0;
+  private minDMax = 255;
+  private minPCur = 255;
+  private maxPCur = 0;
+  private minDCur = 255;
+  private maxDCur = 0;
+
+  /** Counts one node's Vsn (a short or missing one as zeros); only an alive node's bounds the ranges. */
+  add(vsn: Uint8Array, alive: boolean): void {
     const long = vsn.length >= 6;
     const pCur = long ? vsn[2]! : 0;
     const dCur = long ? vsn[5]! : 0;
-    minPCur = Math.min(minPCur, pCur);
-    maxPCur = Math.max(maxPCur, pCur);
-    minDCur = Math.min(minDCur, dCur);
-    maxDCur = Math.max(maxDCur, dCur);
-    if (remote[i]!.state !== NodeStateNumber.alive || !long) continue;
-    maxPMin = Math.max(maxPMin, protocolMin(vsn));
-    minPMax = Math.min(minPMax, protocolMax(vsn));
-    maxDMin = Math.max(maxDMin, vsn[3]!);
-    minDMax = Math.min(minDMax, vsn[4]!);
+    this.minPCur = Math.min(this.minPCur, pCur);
+    this.maxPCur = Math.max(this.maxPCur, pCur);
+    this.minDCur = Math.min(this.minDCur, dCur);
+    this.maxDCur = Math.max(this.maxDCur, dCur);
+    if (!alive || !long) return;
+    this.maxPMin = Math.max(this.maxPMin, protocolMin(vsn));
+    this.minPMax = Math.min(this.minPMax, protocolMax(vsn));
+    this.maxDMin = Math.max(this.maxDMin, vsn[3]!);
+    this.minDMax = Math.min(this.minDMax, vsn[4]!);
   }
-  for (const e of members.entries()) {
-    const vsn = e.vsn;
-    const long = vsn.length >= 6;
-    const pCur = long ? vsn[2]! : 0;
-    const dCur = long ? vsn[5]! : 0;
-    minPCur = Math.min(minPCur, pCur);
-    maxPCur = Math.max(maxPCur, pCur);
-    minDCur = Math.min(minDCur, dCur);
-    maxDCur = Math.max(maxDCur, dCur);
-    if (e.state !== 'alive') continue;
-    maxPMin = Math.max(maxPMin, protocolMin(vsn));
-    minPMax = Math.min(minPMax, protocolMax(vsn));
-    maxDMin = Math.max(maxDMin, vsn[3] ?? 0);
-    minDMax = Math.min(minDMax, vsn[4] ?? 0);
+
+  compatible(): boolean {
+    return this.minPCur >= this.maxPMin && this.maxPCur <= this.minPMax && this.minDCur >= this.maxDMin && this.maxDCur <= this.minDMax;
   }
-  const ok = minPCur >= maxPMin && maxPCur <= minPMax && minDCur >= maxDMin && maxDCur <= minDMax;
-  return ok ? undefined : verifyAll(members, remote);
 }
 
 /** {@link verifyProtocol} in full, as memberlist runs it (every entry on both sides, in order). */
