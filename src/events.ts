@@ -90,6 +90,19 @@ export interface MessageEvent {
   readonly address: string;
 }
 
+/** `state` event: one observed change of one member's key. */
+export interface StateEvent {
+  /** The member that owns the key (our own name for our writes). */
+  readonly member: string;
+  readonly key: string;
+  /** The new value; `undefined` when the key was deleted (or the member's state was dropped). */
+  readonly value: string | Uint8Array | undefined;
+  /** The value before, as this node saw it; `undefined` when the key was new. */
+  readonly previous: string | Uint8Array | undefined;
+  /** The owner's version of this change (its monotonic counter). */
+  readonly version: number;
+}
+
 /**
  * Which members `members()` lists. Without a filter: alive and suspect members (self included),
  * as memberlist's `Members()`. Fields combine with AND.
@@ -117,4 +130,6 @@ export interface HearsayEvents {
   'self:refute': (event: RefuteEvent) => void;
   'self:health': (event: HealthEvent) => void;
   'self:isolated': (event: IsolatedEvent) => void;
+  /** One observed change of a member's key (`node.state`), in the owner's version order. */
+  state: (event: StateEvent) => void;
 }

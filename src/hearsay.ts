@@ -18,11 +18,13 @@ import { resolveOptions, type HearsayOptions, type Metadata, type ResolvedOption
 import { chooseAdvertiseAddress, isOwnAddress } from './runtime/advertise.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { Completions } from './runtime/completions.js';
-import { coreConfig } from './runtime/core-config.js';
+import { coreConfig, packetOverhead } from './runtime/core-config.js';
 import { deferred, type Deferred } from './runtime/deferred.js';
 import { Driver } from './runtime/driver.js';
 import { joinSeeds } from './runtime/join.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
+import { ClusterState } from './state/api.js';
+import { StateRunner } from './state/runner.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
 import type { Keyring } from './wire/keyring.js';
@@ -70,6 +72,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   readonly options: ResolvedOptions;
   /** Resolves when the node stops: `undefined` after `shutdown()`, the error after a fatal transport failure. Never rejects. */
   readonly closed: Promise<Error | undefined>;
+  /** The replicated per-node key/value state (`set`, `get`, `watch`, …); see {@link ClusterState}. */
+  readonly state: ClusterState;
 
   private statusValue: NodeStatus = 'created';
   private readonly logger: Logger;
@@ -79,6 +83,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private transport: Transport | undefined;
   private driver: Driver | undefined;
   private core: Core | undefined;
+  private stateRunner: StateRunner | undefined;
   private boundPort = 0;
   private readonly clock: Clock;
   private readonly completions: Completions;
@@ -99,6 +104,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.metaBytes = encodeMetadata(this.options.metadata);
     this.closed = this.closedDeferred.promise;
     this.completions = new Completions(this.clock);
+    const up = (): boolean => this.statusValue === 'running' || this.statusValue === 'left';
+    this.state = new ClusterState(() => (up() && this.stateRunner) || `node.state needs a started node; this one is ${this.statusValue}`, this.options.state);
   }
 
   /**
@@ -165,8 +172,10 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
         onEvent: (event) => this.onCoreEvent(event),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),
+        onStateDatagram: (from, payload) => this.stateRunner?.handleDatagram(from, payload),
       });
       this.driver = driver;
+      if (o.state !== false) this.startState(o.state, core, driver);
       nodeInternals.set(this, { driver, core });
       driver.begin();
       this.statusValue = 'running';
@@ -176,6 +185,27 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       this.closedDeferred.resolve(error instanceof Error ? error : new Error(String(error)));
       throw error instanceof HearsayError ? error : new TransportError('failed to start transport', { cause: error });
     }
+  }
+
+  private startState(state: Exclude<ResolvedOptions['state'], false>, core: Core, driver: Driver): void {
+    const o = this.options;
+    this.stateRunner = new StateRunner({
+      name: o.name,
+      // Above any earlier run under this name: wall-clock ms (virtual ms in the simulator, where time only moves on).
+      generation: this.runtime.clock ? Math.floor(this.clock.now()) + 1 : Date.now(),
+      options: state,
+      budgetBytes: o.packetBudgetBytes - packetOverhead(o),
+      clock: this.clock,
+      core,
+      driver,
+      seed: (o.randomSeed ?? randomInt(2 ** 31)) + 1,
+      logger: this.logger,
+      metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
+      deliver: (change) => {
+        this.state.notify(change);
+        this.deliver('state', change);
+      },
+    });
   }
 
   private running(method: string): { driver: Driver; core: Core } {
@@ -332,6 +362,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.statusValue = 'shutdown';
     this.lifetime.abort(new AbortError('node shut down'));
     this.driver?.stop();
+    this.stateRunner?.stop();
     await this.transport?.close().catch(() => {});
     this.closedDeferred.resolve(undefined);
   }
@@ -348,6 +379,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.statusValue = 'shutdown';
     this.lifetime.abort(new AbortError('node stopped after a transport failure', { cause: error }));
     this.driver?.stop();
+    this.stateRunner?.stop();
     void this.transport?.close().catch(() => {});
     this.closedDeferred.resolve(error);
   }

@@ -26,6 +26,16 @@ export interface CoreConfig extends ProtocolOptions {
    * gossip, as memberlist does (reference §2.6). Default 0.
    */
   readonly packetOverheadBytes?: number;
+  /**
+   * hearsay features this node announces in its own alive and push/pull entry (key `Hf`; bit 0:
+   * cluster state v1, `src/state/`). Absent: the node announces none, exactly as memberlist.
+   */
+  readonly features?: number;
+}
+
+/** The `features` field of an alive about ourselves: present only when we announce some. */
+export function ownFeatures(config: CoreConfig): { features?: number } {
+  return config.features ? { features: config.features } : {};
 }
 
 /** Compound overhead per message (its u16 length entry) and for the header (type + count). */

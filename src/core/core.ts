@@ -14,7 +14,7 @@ import type { MemberSnapshot } from '../events.js';
 import { METRIC } from '../observability.js';
 import { U32_MAX } from '../wire/codec.js';
 import type { PacketMessage, PushPullMessage, StreamMessage } from '../wire/messages.js';
-import type { CoreConfig } from './config.js';
+import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
 import { createParts, type CoreParts } from './parts.js';
@@ -77,7 +77,7 @@ export class Core {
     const { self, config: cfg, random } = this.p;
     const e = self.entry;
     // Our entry's meta is `config.meta`, or what `setMetadata` kept meanwhile.
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation, node: cfg.name, addr: e.addr, port: e.port, meta: e.meta, vsn: cfg.vsn }, true);
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation, node: cfg.name, addr: e.addr, port: e.port, meta: e.meta, vsn: cfg.vsn, ...ownFeatures(cfg) }, true);
     self.adopt(this.p.table.get(cfg.name));
     this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
     this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));
@@ -326,7 +326,7 @@ export class Core {
     }
     const anyone = this.p.membership.anyPeerUp();
     const entry = self.entry;
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn }, true, anyone ? completionId : undefined);
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn, ...ownFeatures(this.p.config) }, true, anyone ? completionId : undefined);
     if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
   }
@@ -386,6 +386,12 @@ export class Core {
   member(name: string): MemberSnapshot | undefined {
     const e = this.p.table.get(name);
     return e === undefined ? undefined : snapshotOf(e);
+  }
+
+  /** The hearsay features `name` announced (0: none), or undefined when it is not in the table (never known, or reaped). */
+  memberFeatures(name: string): number | undefined {
+    const e = this.p.table.get(name);
+    return e === undefined ? undefined : (e.features ?? 0);
   }
 
   /** Our own member snapshot. */

@@ -47,7 +47,7 @@ export function pushPullScale(intervalMs: number, n: number): number {
 export function localState(members: MemberTable, join: boolean): PushPullMessage {
   const nodes: PushNodeState[] = [];
   for (const e of members.entries()) {
-    nodes.push({ name: e.name, addr: e.addr, port: e.port, meta: e.meta, incarnation: e.incarnation, state: STATE_NUMBER[e.state], vsn: e.vsn });
+    nodes.push({ name: e.name, addr: e.addr, port: e.port, meta: e.meta, incarnation: e.incarnation, state: STATE_NUMBER[e.state], vsn: e.vsn, ...(e.features ? { features: e.features } : {}) });
   }
   return { type: 'push-pull', join, nodes, userState: EMPTY };
 }
@@ -138,7 +138,7 @@ export class PushPull {
     for (const r of remote.nodes) {
       switch (r.state) {
         case NodeStateNumber.alive:
-          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false);
+          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn, ...(r.features === undefined ? {} : { features: r.features }) }, false);
           break;
         case NodeStateNumber.left:
           membership.dead(now, fx, { type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });

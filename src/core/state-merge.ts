@@ -148,6 +148,8 @@ export class Membership {
     }
 
     if (a.incarnation <= entry.incarnation && !isSelf && !updatesNode) {
+      // A Go relay drops `Hf`: the member's own copy at the same incarnation still tells us its features.
+      if (a.features !== undefined && a.incarnation === entry.incarnation) entry.features = a.features;
       if (a.incarnation < entry.incarnation) stale(fx, 'alive', entry, a.incarnation);
       return;
     }
@@ -174,6 +176,7 @@ export class Membership {
     if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
     entry.incarnation = a.incarnation;
     entry.meta = meta;
+    if (a.features !== undefined) entry.features = a.features;
     if (addrChanged) {
       entry.addr = a.addr;
       entry.port = a.port;

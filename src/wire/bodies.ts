@@ -11,7 +11,7 @@ import { Writer, bytesBound, strBound } from './writer.js';
 
 const COMPRESS_KEYS = keySet('Algo', 'Buf');
 const HEADER_KEYS = keySet('Join', 'Nodes', 'UserStateLen');
-const NODE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Name', 'Port', 'State', 'Vsn');
+const NODE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Name', 'Port', 'State', 'Vsn', 'Hf');
 const USER_KEYS = keySet('UserMsgLen');
 
 /** memberlist's only compression algorithm number (`lzwAlgo`). */
@@ -102,6 +102,7 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   let port = 0;
   let state = 0;
   let vsn: Uint8Array | null = null;
+  let features: number | undefined;
   for (let i = 0; i < n; i++) {
     switch (r.key(NODE_KEYS, i)) {
       case 0: addr = r.bytes('Addr'); break;
@@ -111,6 +112,7 @@ export function decodePushNodeState(r: Reader): PushNodeState {
       case 4: port = r.uint('Port', U16_MAX); break;
       case 5: state = r.uint('State', 3); break;
       case 6: vsn = r.bytes('Vsn'); break;
+      case 7: features = r.uint('Hf', U32_MAX); break;
       default: r.skip('node');
     }
   }
@@ -118,7 +120,7 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   const v = vsn ?? EMPTY_BYTES;
   checkAddr(r, a);
   checkVsn(r, v);
-  return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v };
+  return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v, ...(features === undefined ? {} : { features }) };
 }
 
 /** Writes one `pushNodeState` map. @throws {RangeError} on out-of-range numbers or a bad Addr/Vsn length. */
@@ -128,7 +130,7 @@ export function writePushNodeState(w: Writer, s: PushNodeState): void {
   if (a !== 0 && a !== 4 && a !== 16) throw new RangeError(`node.addr must be 0, 4 or 16 bytes, got ${a}`);
   if (s.vsn.length !== 0 && s.vsn.length !== 6) throw new RangeError(`node.vsn must be 6 bytes, got ${s.vsn.length}`);
   w.ensure(96 + bytesBound(s.addr) + bytesBound(s.meta) + bytesBound(s.vsn) + strBound(s.name));
-  w.map(7);
+  w.map(s.features === undefined ? 7 : 8);
   w.raw(k[0]!); w.bytes(s.addr);
   w.raw(k[1]!); w.uint(s.incarnation, U32_MAX, 'incarnation');
   w.raw(k[2]!); w.bytes(s.meta);
@@ -136,6 +138,7 @@ export function writePushNodeState(w: Writer, s: PushNodeState): void {
   w.raw(k[4]!); w.uint(s.port, U16_MAX, 'port');
   w.raw(k[5]!); w.uint(s.state, 3, 'state');
   w.raw(k[6]!); w.bytes(s.vsn);
+  if (s.features !== undefined) { w.raw(k[7]!); w.uint(s.features, U32_MAX, 'features'); }
 }
 
 /** Reads a `userMsgHeader` map and returns `UserMsgLen`. */

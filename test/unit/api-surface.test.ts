@@ -7,6 +7,7 @@ describe('public API surface', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "AbortError",
+        "ClusterState",
         "DEFAULT_LEAVE_TIMEOUT_MS",
         "DEFAULT_WIRE_LIMITS",
         "ErrorCode",
@@ -21,10 +22,12 @@ describe('public API surface', () => {
         "MetadataTooLargeError",
         "PayloadTooLargeError",
         "RemoteError",
+        "STATE_DEFAULTS",
         "StateError",
         "TimeoutError",
         "TransportError",
         "UdpTransport",
+        "WATCH_BUFFER",
         "encodeMetadata",
         "lan",
         "local",
@@ -45,6 +48,9 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['message']>[0]>().toEqualTypeOf<api.MessageEvent>();
     expectTypeOf<api.MessageEvent['from']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<HearsayOptions['encryptOutgoing']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Parameters<HearsayEvents['state']>[0]>().toEqualTypeOf<api.StateEvent>();
+    expectTypeOf<api.StateEvent['value']>().toEqualTypeOf<string | Uint8Array | undefined>();
+    expectTypeOf<api.Hearsay['state']>().toEqualTypeOf<api.ClusterState>();
   });
 
   it('gives every error a stable code and a name', () => {
