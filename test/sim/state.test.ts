@@ -58,4 +58,52 @@ describe.each(SEEDS)('cluster state in the simulator (seed %i)', (seed) => {
       expect(ok, `state not converged 10 s after membership merged (+${mergedAt - healedAt} ms after the heal)`).toBe(true);
     });
   }, 120_000);
+
+  it('a restart under the same name: the old generation\'s keys vanish everywhere, the new ones appear', async () => {
+    await withSeed(seed, async () => {
+      const sim = await convergedCluster(12, { seed });
+      sim.node('n4').state.set('old', 'gen1');
+      sim.node('n4').state.set('both', 'gen1');
+      expect(await sim.runUntil(() => sameState(sim) && sim.node('n0').state.get('old', 'n4') === 'gen1', 10_000, 50)).toBe(true);
+      sim.restart('n4', 'n0');
+      expect(await sim.runUntil(() => sim.node('n4').status === 'running' && sim.node('n4').members().length === 12, 30_000, 50)).toBe(true);
+      sim.node('n4').state.set('both', 'gen2');
+      sim.node('n4').state.set('new', 'gen2');
+      const ok = await sim.runUntil(() => sim.runningNames().every((n) => JSON.stringify(sim.node(n).state.entries('n4').sort()) === JSON.stringify([['both', 'gen2'], ['new', 'gen2']])), 20_000, 50);
+      expect(ok).toBe(true);
+    });
+  }, 60_000);
+
+  it('a crashed member\'s state is dropped when it is reaped and never comes back, while a flip-flopping peer still holds it', async () => {
+    await withSeed(seed, async () => {
+      const n = 12;
+      const sim = await convergedCluster(n, { seed });
+      for (const name of sim.runningNames()) sim.node(name).state.set('id', name);
+      expect(await sim.runUntil(() => sameState(sim), 20_000, 50)).toBe(true);
+      // After a node has seen n3's state dropped, it must never see any n3 key set again.
+      const dropped = new Set<string>();
+      const resurrected: string[] = [];
+      for (const name of sim.runningNames()) {
+        sim.node(name).on('state', (e) => {
+          if (e.member !== 'n3') return;
+          if (e.value === undefined) dropped.add(name);
+          else if (dropped.has(name)) resurrected.push(`${name} at ${sim.now}`);
+        });
+      }
+      const flipper = sim.nodeInfo().find((x) => x.name === 'n5')!.address;
+      sim.crash('n3');
+      // n5 goes deaf for 20 s out of every 40: its view of n3 (and its reaping) lags the others'.
+      for (let i = 0; i < 4; i++) {
+        sim.at(sim.now + 5_000 + i * 40_000, () => sim.network.setInboundLoss(flipper, 1));
+        sim.at(sim.now + 25_000 + i * 40_000, () => sim.network.setInboundLoss(flipper, 0));
+      }
+      const survivors = sim.runningNames();
+      const gone = (): boolean => survivors.every((x) => sim.node(x).members({ state: 'all' }).every((m) => m.name !== 'n3') && sim.node(x).state.entries('n3').length === 0);
+      expect(await sim.runUntil(gone, 180_000, 100)).toBe(true);
+      await sim.runFor(60_000);
+      expect(gone()).toBe(true);
+      expect(resurrected).toEqual([]);
+      expect(dropped.size).toBe(n - 1);
+    });
+  }, 120_000);
 });
