@@ -103,6 +103,16 @@ export interface StateEvent {
   readonly version: number;
 }
 
+/** `event`: a cluster-wide event published by `from` (this node included). */
+export interface PublishedEvent {
+  readonly name: string;
+  readonly payload: Uint8Array;
+  /** The publishing member's name. */
+  readonly from: string;
+  /** The publisher's Lamport time: events that caused one another are ordered by it across publishers. */
+  readonly lamport: number;
+}
+
 /**
  * Which members `members()` lists. Without a filter: alive and suspect members (self included),
  * as memberlist's `Members()`. Fields combine with AND.
@@ -132,4 +142,6 @@ export interface HearsayEvents {
   'self:isolated': (event: IsolatedEvent) => void;
   /** One observed change of a member's key (`node.state`), in the owner's version order. */
   state: (event: StateEvent) => void;
+  /** A cluster-wide event from `publish()`, once per node, in its publisher's order. */
+  event: (event: PublishedEvent) => void;
 }

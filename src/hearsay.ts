@@ -24,7 +24,7 @@ import { Driver } from './runtime/driver.js';
 import { joinSeeds } from './runtime/join.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
 import { ClusterState } from './state/api.js';
-import { StateRunner } from './state/runner.js';
+import { createStateRunner, type StateRunner } from './state/runner.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
 import type { Keyring } from './wire/keyring.js';
@@ -189,23 +189,27 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
 
   private startState(state: Exclude<ResolvedOptions['state'], false>, core: Core, driver: Driver): void {
     const o = this.options;
-    this.stateRunner = new StateRunner({
-      name: o.name,
-      // Above any earlier run under this name: wall-clock ms (virtual ms in the simulator, where time only moves on).
-      generation: this.runtime.clock ? Math.floor(this.clock.now()) + 1 : Date.now(),
-      options: state,
+    this.stateRunner = createStateRunner({ ...o, state }, {
+      virtualTime: this.runtime.clock !== undefined,
+      seed: randomInt(2 ** 31),
       budgetBytes: o.packetBudgetBytes - packetOverhead(o),
       clock: this.clock,
       core,
       driver,
-      seed: (o.randomSeed ?? randomInt(2 ** 31)) + 1,
       logger: this.logger,
       metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
-      deliver: (change) => {
-        this.state.notify(change);
-        this.deliver('state', change);
-      },
+      deliver: (change) => (this.state.notify(change), this.deliver('state', change)),
+      deliverEvent: (e) => this.deliver('event', { name: e.name, payload: e.payload, from: e.origin, lamport: e.lamport }),
     });
+  }
+
+  /**
+   * Publishes a cluster-wide event: every hearsay node running the state layer, this one first,
+   * emits `event` `{ name, payload, from, lamport }` exactly once, in this node's publishing order
+   * (serf's user events). See `node.state.publish` for the limits and errors.
+   */
+  publish(name: string, payload: Uint8Array): void {
+    this.state.publish(name, payload);
   }
 
   private running(method: string): { driver: Driver; core: Core } {

@@ -16,6 +16,7 @@ export type {
   MemberVersions,
   MembersFilter,
   MessageEvent,
+  PublishedEvent,
   RefuteEvent,
   StateEvent,
   UpdateEvent,

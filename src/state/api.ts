@@ -100,6 +100,24 @@ export class ClusterState {
   }
 
   /**
+   * Publishes a cluster-wide event (also `node.publish`): every hearsay node running the state
+   * layer, this one first (synchronously), emits `event` `{ name, payload, from, lamport }` once,
+   * in this node's publishing order. Relayed epidemically, and offered by anti-entropy for
+   * `state.eventWindowMs` (30 s) to nodes that missed it.
+   * @throws {InvalidArgumentError} for a name that is not a non-empty string or a payload that is not
+   *   a `Uint8Array`. @throws {PayloadTooLargeError} for a name over `state.maxKeyBytes` or a payload
+   *   that does not fit one packet with its header (about 1,300 bytes with the defaults).
+   */
+  publish(name: string, payload: Uint8Array): void {
+    const r = this.r;
+    this.checkKey('publish', name);
+    if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('publish', 'payload', 'must be a Uint8Array');
+    const max = r.engine.events.maxPayload(name);
+    if (payload.length > max) throw new PayloadTooLargeError('event payload', payload.length, max, 'an event must fit one packet; put large data in node.state or send it by stream');
+    r.publish(name, payload.slice());
+  }
+
+  /**
    * Changes whose key starts with `prefix` ('' for all), from now on, as an async iterator; ends
    * when `signal` aborts (the pending `next()` rejects with `AbortError`). It fails with
    * `StateError` if more than {@link WATCH_BUFFER} changes wait unread.

@@ -10,6 +10,7 @@
  */
 import type { DeltaEntry, StateValue } from './replica.js';
 import { DIGEST_BUCKETS } from './digest.js';
+import type { ClusterEvent, EventPosition } from './event-log.js';
 
 /** The datagram's first byte. memberlist's types end at 13 (and 244, the label); append only. */
 export const STATE_MESSAGE_TYPE = 0xe8;
@@ -19,7 +20,7 @@ export const STATE_FEATURE = 1;
 export const STATE_WIRE_VERSION = 1;
 
 /** Message kinds. Append only: values are protocol. */
-export const StateKind = { digest: 1, buckets: 2, summary: 3, delta: 4 } as const;
+export const StateKind = { digest: 1, buckets: 2, summary: 3, delta: 4, events: 5, eventPositions: 6 } as const;
 
 /** One member's position in a summary. `fill` is a reset's progress, or -1. */
 export interface SummaryEntry {
@@ -31,7 +32,15 @@ export interface SummaryEntry {
 
 /** A decoded state message. */
 export type StateMessage =
-  | { readonly kind: 'digest'; readonly from: string; readonly root: number }
+  | {
+      readonly kind: 'digest';
+      readonly from: string;
+      readonly root: number;
+      /** Hash of the sender's event positions (appended field; 0 when absent). */
+      readonly eventsRoot: number;
+    }
+  | { readonly kind: 'events'; readonly from: string; readonly events: readonly ClusterEvent[] }
+  | { readonly kind: 'event-positions'; readonly from: string; readonly wantReply: boolean; readonly positions: readonly EventPosition[] }
   | { readonly kind: 'buckets'; readonly from: string; readonly root: number; readonly buckets: Uint32Array }
   | { readonly kind: 'summary'; readonly from: string; readonly wantReply: boolean; readonly buckets: readonly number[]; readonly entries: readonly SummaryEntry[] }
   | {
@@ -139,6 +148,10 @@ class In {
       throw new Malformed('invalid utf-8');
     }
   }
+  /** True when every byte was read (fields appended by later versions may follow). */
+  atEnd(): boolean {
+    return this.pos >= this.buf.length;
+  }
   /** A count of items each at least `minBytes` long: bounded by what is left, so no count can allocate more than the datagram. */
   count(minBytes: number): number {
     const n = this.uint();
@@ -155,7 +168,17 @@ function head(kind: number, from: string): Out {
 export function encodeStateMessage(m: StateMessage): Uint8Array {
   switch (m.kind) {
     case 'digest':
-      return head(StateKind.digest, m.from).u32(m.root).finish();
+      return head(StateKind.digest, m.from).u32(m.root).u32(m.eventsRoot).finish();
+    case 'events': {
+      const o = head(StateKind.events, m.from).uint(m.events.length);
+      for (const e of m.events) o.str(e.origin).uint(e.generation).uint(e.seq).uint(e.lamport).uint(e.floor).str(e.name).bytes(e.payload);
+      return o.finish();
+    }
+    case 'event-positions': {
+      const o = head(StateKind.eventPositions, m.from).byte(m.wantReply ? 1 : 0).uint(m.positions.length);
+      for (const p of m.positions) o.str(p.origin).uint(p.generation).uint(p.next);
+      return o.finish();
+    }
     case 'buckets': {
       const o = head(StateKind.buckets, m.from).u32(m.root);
       for (let i = 0; i < DIGEST_BUCKETS; i++) o.u32(m.buckets[i] ?? 0);
@@ -194,8 +217,23 @@ export function decodeStateMessage(buf: Uint8Array): StateDecodeResult {
     const kind = r.byte();
     const from = r.str();
     switch (kind) {
-      case StateKind.digest:
-        return { ok: true, message: { kind: 'digest', from, root: r.u32() } };
+      case StateKind.digest: {
+        const root = r.u32();
+        return { ok: true, message: { kind: 'digest', from, root, eventsRoot: r.atEnd() ? 0 : r.u32() } };
+      }
+      case StateKind.events: {
+        const n = r.count(8);
+        const events: ClusterEvent[] = [];
+        for (let i = 0; i < n; i++) events.push({ origin: r.str(), generation: r.uint(), seq: r.uint(), lamport: r.uint(), floor: r.uint(), name: r.str(), payload: r.bytes() });
+        return { ok: true, message: { kind: 'events', from, events } };
+      }
+      case StateKind.eventPositions: {
+        const wantReply = r.byte() === 1;
+        const n = r.count(3);
+        const positions: EventPosition[] = [];
+        for (let i = 0; i < n; i++) positions.push({ origin: r.str(), generation: r.uint(), next: r.uint() });
+        return { ok: true, message: { kind: 'event-positions', from, wantReply, positions } };
+      }
       case StateKind.buckets: {
         const root = r.u32();
         const buckets = new Uint32Array(DIGEST_BUCKETS);

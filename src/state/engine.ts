@@ -16,6 +16,8 @@
  */
 import { bucketOf, digestOf, DIGEST_BUCKETS } from './digest.js';
 import { encodeStateMessage, type StateMessage, type SummaryEntry } from './codec.js';
+import type { ClusterEvent } from './event-log.js';
+import { EventGossip } from './event-gossip.js';
 import type { ResolvedStateOptions } from './limits.js';
 import { utf8Length, valueLength, type DeltaEntry, type StateValue } from './replica.js';
 import { StateStore, type MemberKeyChange, type ReplicaPosition } from './store.js';
@@ -35,6 +37,8 @@ export interface StateContext {
   noteCapable(name: string): void;
   /** Reports one observed change (the `state` event), in order. */
   emit(change: MemberKeyChange): void;
+  /** Delivers one cluster-wide event (the `event` event), in its origin's order. */
+  emitEvent(event: ClusterEvent): void;
   /** Counts and logs (debug) one dropped input. */
   drop(reason: string, detail: Readonly<Record<string, unknown>>): void;
 }
@@ -53,6 +57,8 @@ interface Hot {
 /** The protocol state machine of the cluster state. */
 export class StateEngine {
   readonly store: StateStore;
+  /** Cluster-wide events: relay, dedupe, order, repair. */
+  readonly events: EventGossip;
   private readonly hot = new Map<string, Hot>();
   private readonly expiries = new Map<string, number>();
 
@@ -67,6 +73,7 @@ export class StateEngine {
     private readonly budgetBytes: number,
   ) {
     this.store = new StateStore(self, generation);
+    this.events = new EventGossip(self, generation, opts.eventWindowMs, budgetBytes, opts.gossipNodes);
   }
 
   // ---- local writes ---------------------------------------------------------------------------
@@ -94,17 +101,19 @@ export class StateEngine {
     this.store.collect(ctx.now - this.opts.tombstoneGraceMs);
     for (const c of this.store.retain((m) => ctx.isMember(m))) ctx.emit(c);
     for (const m of [...this.hot.keys()]) if (m !== this.self && !ctx.isMember(m)) this.hot.delete(m);
+    this.events.expire(ctx);
     const peers = ctx.capablePeers();
     if (peers.length === 0) return;
     const to = peers[ctx.randomInt(peers.length)]!;
-    ctx.send(to, encodeStateMessage({ kind: 'digest', from: this.self, root: this.digest().root }));
+    ctx.send(to, encodeStateMessage({ kind: 'digest', from: this.self, root: this.digest().root, eventsRoot: this.events.root() }));
   }
 
   /** The gossip tick: each hot member's recent delta to a few random capable peers. */
   gossip(ctx: StateContext): void {
-    if (this.hot.size === 0) return;
+    if (this.hot.size === 0 && !this.events.hasHot) return;
     const peers = ctx.capablePeers();
     if (peers.length === 0) return;
+    this.events.gossip(ctx, peers);
     for (const [member, h] of [...this.hot]) {
       const r = this.store.replica(member);
       if (r === undefined) {
@@ -119,7 +128,7 @@ export class StateEngine {
 
   /** Whether the gossip tick has anything to send (the runner parks the tick otherwise). */
   get hasHot(): boolean {
-    return this.hot.size > 0;
+    return this.hot.size > 0 || this.events.hasHot;
   }
 
   // ---- messages -------------------------------------------------------------------------------
@@ -130,6 +139,7 @@ export class StateEngine {
     ctx.noteCapable(m.from);
     switch (m.kind) {
       case 'digest': {
+        this.events.onDigest(ctx, m.from, m.eventsRoot);
         const mine = this.digest();
         if (mine.root !== m.root) ctx.send(m.from, encodeStateMessage({ kind: 'buckets', from: this.self, root: mine.root, buckets: mine.buckets }));
         return;
@@ -146,6 +156,9 @@ export class StateEngine {
         return this.answerSummary(ctx, m.from, m.buckets, m.entries, m.wantReply);
       case 'delta':
         return this.applyDelta(ctx, m);
+      case 'events':
+      case 'event-positions':
+        return this.events.handle(ctx, m);
     }
   }
 

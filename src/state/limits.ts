@@ -22,6 +22,8 @@ export interface StateOptions {
   readonly gossipNodes?: number;
   /** How long a tombstone (a deleted key) is kept so every peer learns the delete, ms. Default 300,000. */
   readonly tombstoneGraceMs?: number;
+  /** How long published events stay in every node's recent buffer, offered by anti-entropy to peers that missed them, ms. Default 30,000. */
+  readonly eventWindowMs?: number;
 }
 
 /** {@link StateOptions} with every default filled in. */
@@ -36,6 +38,7 @@ export const STATE_DEFAULTS: ResolvedStateOptions = {
   gossipIntervalMs: 200,
   gossipNodes: 3,
   tombstoneGraceMs: 300_000,
+  eventWindowMs: 30_000,
 };
 
 /**

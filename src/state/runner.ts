@@ -16,6 +16,7 @@ import type { Driver } from '../runtime/driver.js';
 import { decodeStateMessage, STATE_FEATURE } from './codec.js';
 import { StateEngine, type StateContext } from './engine.js';
 import type { ResolvedStateOptions } from './limits.js';
+import type { ClusterEvent } from './event-log.js';
 import type { StateValue } from './replica.js';
 import type { MemberKeyChange } from './store.js';
 
@@ -36,6 +37,8 @@ export interface StateRunnerDeps {
   readonly metrics: Metrics;
   /** Delivers one `state` event to the host (never throws). */
   readonly deliver: (change: MemberKeyChange) => void;
+  /** Delivers one cluster-wide event to the host (never throws). */
+  readonly deliverEvent: (event: ClusterEvent) => void;
 }
 
 /** One node's state layer at run time. Created by `Hearsay` once the core runs. */
@@ -67,6 +70,11 @@ export class StateRunner {
     this.step((ctx) => this.engine.write(ctx, key, value, ttlMs));
   }
 
+  /** Publishes one cluster-wide event; the facade checked name and size. */
+  publish(name: string, payload: Uint8Array): void {
+    this.step((ctx) => this.engine.events.publish(ctx, name, payload));
+  }
+
   /** A state datagram the driver peeled (label, encryption, CRC). Counted and dropped when bad; never throws. */
   handleDatagram(from: string, bytes: Uint8Array): void {
     const decoded = decodeStateMessage(bytes);
@@ -81,7 +89,8 @@ export class StateRunner {
   private step(fn: (ctx: StateContext) => void): void {
     if (this.stopped) return;
     const changes: MemberKeyChange[] = [];
-    const ctx = this.context(this.d.clock.now(), changes);
+    const events: ClusterEvent[] = [];
+    const ctx = this.context(this.d.clock.now(), changes, events);
     try {
       fn(ctx);
     } catch (error) {
@@ -90,9 +99,10 @@ export class StateRunner {
     }
     this.arm();
     for (const c of changes) this.d.deliver(c);
+    for (const e of events) this.d.deliverEvent(e);
   }
 
-  private context(now: number, changes: MemberKeyChange[]): StateContext {
+  private context(now: number, changes: MemberKeyChange[], events: ClusterEvent[]): StateContext {
     const { core, driver, metrics, logger } = this.d;
     return {
       now,
@@ -111,6 +121,7 @@ export class StateRunner {
         this.capable = undefined;
       },
       emit: (c) => changes.push(c),
+      emitEvent: (e) => events.push(e),
       drop: (reason, detail) => {
         metrics.increment(METRIC.packetsDropped, 1, { reason: `state-${reason}` });
         logger.debug({ ...detail, reason }, 'dropped state input');
@@ -147,7 +158,7 @@ export class StateRunner {
   }
 
   private holdsState(): boolean {
-    return this.engine.store.own.version > 0 || this.engine.store.peerCount > 0;
+    return this.engine.store.own.version > 0 || this.engine.store.peerCount > 0 || this.engine.events.active;
   }
 
   private onSync(): void {
@@ -161,4 +172,19 @@ export class StateRunner {
     this.gossipTimer = undefined;
     this.step((ctx) => this.engine.gossip(ctx));
   }
+}
+
+/** Builds a node's runner from its options (`Hearsay.start` calls it once the core runs). */
+export function createStateRunner(
+  o: { readonly name: string; readonly randomSeed: number | undefined; readonly state: ResolvedStateOptions },
+  deps: Pick<StateRunnerDeps, 'budgetBytes' | 'clock' | 'core' | 'driver' | 'logger' | 'metrics' | 'deliver' | 'deliverEvent'> & { readonly virtualTime: boolean; readonly seed: number },
+): StateRunner {
+  return new StateRunner({
+    ...deps,
+    name: o.name,
+    // Above any earlier run under this name: wall-clock ms (virtual ms in the simulator, where time only moves on).
+    generation: deps.virtualTime ? Math.floor(deps.clock.now()) + 1 : Date.now(),
+    options: o.state,
+    seed: (o.randomSeed ?? deps.seed) + 1,
+  });
 }

@@ -12,9 +12,9 @@ import type { SimEndpoint } from './sim-transport.js';
 
 /**
  * A node's public event as the simulator records it: the event's name as `type`, then its payload.
- * The log leaves out `state` events: they are many; tests listen to the nodes for them.
+ * The log leaves out `state` and `event` events: they are many; tests listen to the nodes for them.
  */
-export type SimEvent = { [K in Exclude<keyof HearsayEvents, 'state'>]: { readonly type: K } & Parameters<HearsayEvents[K]>[0] }[Exclude<keyof HearsayEvents, 'state'>];
+export type SimEvent = { [K in Exclude<keyof HearsayEvents, 'state' | 'event'>]: { readonly type: K } & Parameters<HearsayEvents[K]>[0] }[Exclude<keyof HearsayEvents, 'state' | 'event'>];
 
 /** One entry of the simulator's event log. */
 export interface SimLogEntry {

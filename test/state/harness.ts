@@ -6,6 +6,7 @@ import { seededRandom } from '../../src/core/random.js';
 import { decodeStateMessage } from '../../src/state/codec.js';
 import { StateEngine, type StateContext } from '../../src/state/engine.js';
 import { STATE_DEFAULTS, type ResolvedStateOptions } from '../../src/state/limits.js';
+import type { ClusterEvent } from '../../src/state/event-log.js';
 import type { StateValue } from '../../src/state/replica.js';
 import type { MemberKeyChange } from '../../src/state/store.js';
 
@@ -19,6 +20,8 @@ export interface Datagram {
 export class Bench {
   readonly engines = new Map<string, StateEngine>();
   readonly events = new Map<string, MemberKeyChange[]>();
+  /** Cluster-wide events delivered at each node, in order. */
+  readonly delivered = new Map<string, ClusterEvent[]>();
   readonly members = new Set<string>();
   /** Nodes cut off: every datagram to or from them is lost. */
   readonly away = new Set<string>();
@@ -43,6 +46,7 @@ export class Bench {
     const e = new StateEngine(name, generation, this.opts, this.budget);
     this.engines.set(name, e);
     this.events.set(name, []);
+    this.delivered.set(name, []);
     this.members.add(name);
     return e;
   }
@@ -64,6 +68,7 @@ export class Bench {
       },
       noteCapable: () => {},
       emit: (c) => this.events.get(name)!.push(c),
+      emitEvent: (e) => this.delivered.get(name)!.push(e),
       drop: (reason) => this.drops.push(`${name}:${reason}`),
     };
   }

@@ -53,7 +53,7 @@ describe('state properties', () => {
       (d): StateMessage => ({ kind: 'delta', ...d, upTo: d.since + d.entries.length, latest: d.since + d.entries.length + 3, entries: d.entries.map((e, i) => ({ key: e.key, value: e.value, version: d.since + i + 1 })) }),
     );
     const summary = fc.record({ from: fc.string(), wantReply: fc.boolean(), buckets: fc.array(fc.nat(127), { maxLength: 5 }), entries: fc.array(fc.record({ member: fc.string(), generation: fc.nat(), version: fc.nat(), fill: fc.integer({ min: -1, max: 100 }) }), { maxLength: 5 }) }).map((s): StateMessage => ({ kind: 'summary', ...s }));
-    const digest = fc.record({ from: fc.string(), root: fc.nat(0xffffffff) }).map((d): StateMessage => ({ kind: 'digest', ...d }));
+    const digest = fc.record({ from: fc.string(), root: fc.nat(0xffffffff), eventsRoot: fc.nat(0xffffffff) }).map((d): StateMessage => ({ kind: 'digest', ...d }));
     fc.assert(
       fc.property(fc.oneof(delta, summary, digest), (m) => {
         const r = decodeStateMessage(encodeStateMessage(m));

@@ -51,6 +51,8 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['state']>[0]>().toEqualTypeOf<api.StateEvent>();
     expectTypeOf<api.StateEvent['value']>().toEqualTypeOf<string | Uint8Array | undefined>();
     expectTypeOf<api.Hearsay['state']>().toEqualTypeOf<api.ClusterState>();
+    expectTypeOf<Parameters<HearsayEvents['event']>[0]>().toEqualTypeOf<api.PublishedEvent>();
+    expectTypeOf<api.Hearsay['publish']>().parameters.toEqualTypeOf<[string, Uint8Array]>();
   });
 
   it('gives every error a stable code and a name', () => {

@@ -84,4 +84,18 @@ describe('node.state API', () => {
     expect(() => new Hearsay({ name: 'x', state: { maxKeyBytes: 0 } })).toThrow(expect.objectContaining({ field: 'state.maxKeyBytes' }));
     expect(() => new Hearsay({ name: 'x', state: { maxKeys: 1 } as object })).toThrow(expect.objectContaining({ field: 'state.maxKeys' }));
   });
+
+  it('publish() checks name and payload with typed errors, and delivers to the publisher first', async () => {
+    const sim = await pair();
+    const seen: string[] = [];
+    sim.node('a').on('event', (e) => seen.push(`${e.from}:${e.name}:${e.lamport}`));
+    expect(() => sim.node('a').publish('', new Uint8Array(1))).toThrow(expect.objectContaining({ code: ErrorCode.invalidArgument }));
+    expect(() => sim.node('a').publish('x', 'text' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: ErrorCode.invalidArgument }));
+    expect(() => sim.node('a').publish('x', new Uint8Array(1400))).toThrow(expect.objectContaining({ code: ErrorCode.payloadTooLarge }));
+    sim.node('a').publish('x', new Uint8Array(1200));
+    expect(seen).toEqual(['a:x:1']);
+    expect(() => sim.node('b').publish('x', new Uint8Array(1))).not.toThrow();
+    const other = await pair({ b: { state: false } });
+    expect(() => other.node('b').publish('x', new Uint8Array(1))).toThrow(expect.objectContaining({ code: ErrorCode.state }));
+  });
 });
