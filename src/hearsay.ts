@@ -176,7 +176,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       });
       this.driver = driver;
       if (o.state !== false) this.startState(o.state, core, driver);
-      nodeInternals.set(this, { driver, core });
+      nodeInternals.set(this, { driver, core, ...(this.stateRunner ? { state: this.stateRunner } : {}) });
+
       driver.begin();
       this.statusValue = 'running';
     } catch (error) {

@@ -61,6 +61,8 @@ export class StateEngine {
   readonly events: EventGossip;
   private readonly hot = new Map<string, Hot>();
   private readonly expiries = new Map<string, number>();
+  /** The digest as of `store.mutations` (recomputing it is O(members); converged nodes reuse it). */
+  private cached: { at: number; digest: { root: number; buckets: Uint32Array } } | undefined;
 
   /**
    * @param self our node name. @param generation this process's generation: above any earlier run
@@ -289,9 +291,12 @@ export class StateEngine {
 
   /** The digest over every replica we hold, our own included (members with no writes yet count too). */
   digest(): { root: number; buckets: Uint32Array } {
+    if (this.cached !== undefined && this.cached.at === this.store.mutations) return this.cached.digest;
     const triples: [string, number, number][] = [];
     for (const [member, r] of this.store.members()) if (r.version > 0) triples.push([member, r.generation, r.version]);
-    return digestOf(triples);
+    const digest = digestOf(triples);
+    this.cached = { at: this.store.mutations, digest };
+    return digest;
   }
 }
 

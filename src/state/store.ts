@@ -46,6 +46,8 @@ export class StateStore {
   private readonly peers = new Map<string, Replica>();
   /** Replicas being rebuilt by a reset; swapped in whole once complete, so reads never see half. */
   private readonly filling = new Map<string, Replica>();
+  /** Bumped by every change of any replica's (generation, version) or membership: digests are cached on it. */
+  mutations = 0;
 
   constructor(
     readonly self: string,
@@ -78,6 +80,7 @@ export class StateStore {
     if (old === undefined && value === undefined) return undefined;
     if (old !== undefined && old.value === undefined && value === undefined) return undefined;
     const version = this.own.version + 1;
+    this.mutations++;
     const previous = this.own.put(key, value, version, now);
     return { member: this.self, key, value, previous, version };
   }
@@ -89,6 +92,7 @@ export class StateStore {
    */
   apply(d: StoreDelta, now: number): MemberKeyChange[] | DeltaRejection {
     if (d.member === this.self) return 'self';
+    this.mutations++;
     const changes: MemberKeyChange[] = [];
     let r = this.peers.get(d.member);
     if (r !== undefined && d.generation < r.generation) return 'stale-generation';
@@ -161,6 +165,7 @@ export class StateStore {
     const r = this.peers.get(member);
     this.filling.delete(member);
     if (r === undefined) return;
+    this.mutations++;
     this.peers.delete(member);
     if (changes) for (const [key, previous] of r.live()) changes.push({ member, key, value: undefined, previous, version });
   }
@@ -178,6 +183,16 @@ export class StateStore {
     let n = 0;
     for (const [, r] of this.members()) n += r.collect(olderThan, Infinity);
     return n;
+  }
+
+  /**
+   * Installs `replica` as our copy of `member` as is, shared with whoever else holds it: the
+   * simulator's converged bootstrap for large N (every node would hold equal copies anyway; in a
+   * quiet cluster nothing writes them). Not for running nodes.
+   */
+  share(member: string, replica: Replica): void {
+    this.mutations++;
+    this.peers.set(member, replica);
   }
 
   /** Number of peer replicas held (for bounds tests and gauges). */
