@@ -168,6 +168,8 @@ export class Replica {
    * `maxBytes`; raises `gcFloor` to the highest version dropped. Returns how many were dropped.
    */
   collect(olderThan: number, maxBytes: number): number {
+    // Most replicas hold no tombstone: skip the scan (every node runs this every sync interval).
+    if (this.tombBytes === 0) return 0;
     let dropped = 0;
     const tombs: [string, KeyRecord][] = [];
     for (const e of this.keys) if (e[1].value === undefined) tombs.push(e);

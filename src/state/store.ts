@@ -91,8 +91,15 @@ export class StateStore {
    * vanish); a reset rebuilds aside and swaps in when complete.
    */
   apply(d: StoreDelta, now: number): MemberKeyChange[] | DeltaRejection {
+    const before = this.position(d.member);
+    const out = this.applyDelta(d, now);
+    const after = this.position(d.member);
+    if (before?.generation !== after?.generation || before?.version !== after?.version) this.mutations++;
+    return out;
+  }
+
+  private applyDelta(d: StoreDelta, now: number): MemberKeyChange[] | DeltaRejection {
     if (d.member === this.self) return 'self';
-    this.mutations++;
     const changes: MemberKeyChange[] = [];
     let r = this.peers.get(d.member);
     if (r !== undefined && d.generation < r.generation) return 'stale-generation';
