@@ -145,6 +145,7 @@ function tasks(): Task[] {
   }
   if (want('state')) {
     out.push(task('state', 'sim-state.ts', { mode: 'propagation', n: quick ? 100 : 1000, loss: 0.1, writes: quick ? 5 : 20 } satisfies StateBenchParams, { timeoutS: 3600 }));
+    out.push(task('state', 'sim-state.ts', { mode: 'events', n: quick ? 100 : 1000, loss: 0.1, writes: 50 } satisfies StateBenchParams, { timeoutS: 3600 }));
     for (const n of quick ? [100] : [100, 1000, 3000]) {
       out.push(task('state', 'sim-state.ts', { mode: 'anti-entropy', n, keys: 100, windowMs: n >= 3000 ? 10_000 : 30_000, settleMs: n >= 3000 ? 5_000 : 30_000 } satisfies StateBenchParams, { exclusive: n >= 3000, heapMb: n >= 3000 ? 20_000 : 8192, timeoutS: 3600 }));
     }

@@ -9,6 +9,8 @@
  *   other node's keys, installed shared (`StateStore.share`: each node would hold equal copies; in
  *   a quiet cluster nothing writes them), then the state layer's bytes sent over `windowMs` — the
  *   cost of agreeing views — beside what one full-state exchange per node per sync interval costs.
+ * - `events`: a converged cluster under `loss`, `events` published from 10 origins 100 ms apart;
+ *   per node, how many it delivered, duplicates, per-origin order, and when the last node had all.
  */
 import { nodeInternals } from '../src/runtime/node-runtime.js';
 import { STATE_DEFAULTS } from '../src/state/limits.js';
@@ -18,7 +20,7 @@ import type { Simulator } from '../src/testing/simulator.js';
 import { bootstrappedCluster, fix, int, progress, runIfMain, setProgressLabel, stopwatch, table } from './sim-common.js';
 
 export interface StateBenchParams {
-  readonly mode: 'propagation' | 'anti-entropy';
+  readonly mode: 'propagation' | 'anti-entropy' | 'events';
   readonly n: number;
   readonly loss?: number;
   readonly writes?: number;
@@ -39,6 +41,11 @@ export interface StateBenchResult extends StateBenchParams {
   readonly bytesPerNodeSecond?: number;
   readonly packetsPerNodeSecond?: number;
   readonly fullExchangeBytesPerNodeSecond?: number;
+  /** events: nodes that delivered every event, deliveries beyond one per node and event, nodes that saw an origin out of order, ms until the last node had all. */
+  readonly nodesComplete?: number;
+  readonly duplicates?: number;
+  readonly outOfOrder?: number;
+  readonly allDeliveredMs?: number | null;
   readonly wallSeconds: number;
 }
 
@@ -118,9 +125,34 @@ async function antiEntropy(p: StateBenchParams): Promise<StateBenchResult> {
   return { ...p, bytesPerNodeSecond: perNodeSecond(after.bytes - before.bytes), packetsPerNodeSecond: perNodeSecond(after.packets - before.packets), fullExchangeBytesPerNodeSecond: full, wallSeconds: wall() };
 }
 
+async function events(p: StateBenchParams): Promise<StateBenchResult> {
+  const wall = stopwatch();
+  const sim = await bootstrappedCluster(p.n, { seed: p.seed ?? 1, network: { loss: p.loss ?? 0 } });
+  await sim.runFor(30_000);
+  const all = names(sim);
+  const count = p.writes ?? 50;
+  const got = new Map<string, number[][]>(all.map((x) => [x, Array.from({ length: 10 }, () => [])]));
+  for (const name of all) sim.node(name).on('event', (e) => got.get(name)![Number(e.from.slice(1)) % 10]!.push(Number(new TextDecoder().decode(e.payload))));
+  const start = sim.now;
+  for (let i = 0; i < count; i++) sim.at(start + i * 100, () => sim.node(`n${i % 10}`).publish('bench', new TextEncoder().encode(String(i))));
+  const complete = (x: string): boolean => got.get(x)!.reduce((a, l) => a + l.length, 0) >= count;
+  const done = await sim.runUntil(() => all.every(complete), CAP_MS, 10);
+  const allDeliveredMs = done ? sim.now - start : null;
+  await sim.runFor(35_000); // past the event window: nothing more may arrive
+  let duplicates = 0;
+  let outOfOrder = 0;
+  for (const x of all) {
+    const lists = got.get(x)!;
+    const total = lists.reduce((a, l) => a + l.length, 0);
+    duplicates += Math.max(0, total - count);
+    if (lists.some((l) => l.some((v, i) => i > 0 && v < l[i - 1]!))) outOfOrder++;
+  }
+  return { ...p, nodesComplete: all.filter(complete).length, duplicates, outOfOrder, allDeliveredMs, wallSeconds: wall() };
+}
+
 export async function runStateBench(p: StateBenchParams): Promise<StateBenchResult> {
   setProgressLabel(`state ${p.mode} N=${p.n}`);
-  return p.mode === 'propagation' ? propagation(p) : antiEntropy(p);
+  return p.mode === 'propagation' ? propagation(p) : p.mode === 'events' ? events(p) : antiEntropy(p);
 }
 
 /** Markdown for a set of results. */
@@ -148,6 +180,16 @@ export function renderState(results: readonly StateBenchResult[]): string {
         ['N', 'keys per node', 'state anti-entropy: bytes / node / s', 'datagrams / node / s', 'full-state exchange: bytes / node / s'],
         'rrrrr',
         ae.map((r) => [int(r.n), String(r.keys ?? 100), fix(r.bytesPerNodeSecond, 1), fix(r.packetsPerNodeSecond, 2), int(r.fullExchangeBytesPerNodeSecond ?? 0)]),
+      ),
+    );
+  }
+  const ev = results.filter((r) => r.mode === 'events');
+  if (ev.length > 0) {
+    out.push(
+      table(
+        ['N', 'loss', 'events (10 origins)', 'nodes with every event', 'duplicate deliveries', 'nodes that saw an origin out of order', 'all nodes had all, s after the first'],
+        'rrrrrrr',
+        ev.map((r) => [int(r.n), `${(r.loss ?? 0) * 100} %`, String(r.writes ?? 50), `${int(r.nodesComplete ?? 0)} of ${int(r.n)}`, String(r.duplicates ?? 0), String(r.outOfOrder ?? 0), r.allDeliveredMs == null ? 'not within 60 s' : fix(r.allDeliveredMs / 1000, 2)]),
       ),
     );
   }
