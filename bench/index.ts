@@ -12,7 +12,7 @@
  * Flags:
  *   --quick             a fast subset (N ≤ 1,000, fewer samples, ~1–2 min); prints, does not write
  *                       BENCHMARKS.md unless --write
- *   --only a,b          groups: dissemination, detection, false-positives, steady (= bandwidth +
+ *   --only a,b          groups: dissemination, detection, false-positives, state, steady (= bandwidth +
  *                       speed), profile
  *   --steady-n 3000     steady-state runs at these N instead of the default list (merged into
  *                       the recorded rows; e.g. a one-off large-N speed run)
@@ -32,6 +32,7 @@ import { renderDetection, type DetectionParams, type DetectionResult } from './s
 import { pushBound, pushPullBound, renderDissemination, type DisseminationParams, type DisseminationResult } from './sim-dissemination.js';
 import { renderFalsePositives, type FalsePositiveParams, type FalsePositiveResult } from './sim-false-positives.js';
 import { renderPartitionHeal, type PartitionHealParams, type PartitionHealResult } from './sim-partition-heal.js';
+import { renderState, type StateBenchParams, type StateBenchResult } from './sim-state.js';
 import { renderBandwidth, renderBootstrapCheck, renderProfile, renderSpeed, type SteadyParams, type SteadyResult } from './sim-steady.js';
 import { fix, int } from './sim-common.js';
 
@@ -40,8 +41,8 @@ const RESULTS = new URL('./sim-results.json', import.meta.url);
 const DOC = new URL('../BENCHMARKS.md', import.meta.url);
 const PROFILE_DIR = fileURLToPath(new URL('./.profiles/', import.meta.url));
 
-type Group = 'dissemination' | 'detection' | 'false-positives' | 'partition-heal' | 'steady' | 'profile';
-const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'partition-heal', 'steady', 'profile'];
+type Group = 'dissemination' | 'detection' | 'false-positives' | 'partition-heal' | 'steady' | 'profile' | 'state';
+const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'partition-heal', 'steady', 'profile', 'state'];
 
 interface Task {
   readonly id: string;
@@ -140,6 +141,13 @@ function tasks(): Task[] {
     // The honesty check of bootstrapConverged: the same measurement after a real join storm.
     if (steadyN === undefined) {
       for (const n of quick ? [100] : [100, 1000]) out.push(task('steady', 'sim-steady.ts', { n, mode: 'join' } satisfies SteadyParams, { exclusive: true }));
+    }
+  }
+  if (want('state')) {
+    out.push(task('state', 'sim-state.ts', { mode: 'propagation', n: quick ? 100 : 1000, loss: 0.1, writes: quick ? 5 : 20 } satisfies StateBenchParams, { timeoutS: 3600 }));
+    out.push(task('state', 'sim-state.ts', { mode: 'events', n: quick ? 100 : 1000, loss: 0.1, writes: 50 } satisfies StateBenchParams, { timeoutS: 3600 }));
+    for (const n of quick ? [100] : [100, 1000, 3000]) {
+      out.push(task('state', 'sim-state.ts', { mode: 'anti-entropy', n, keys: 100, windowMs: n >= 3000 ? 10_000 : 30_000, settleMs: n >= 3000 ? 5_000 : 30_000 } satisfies StateBenchParams, { exclusive: n >= 3000, heapMb: n >= 3000 ? 20_000 : 8192, timeoutS: 3600 }));
     }
   }
   if (want('profile') && !quick) {
@@ -349,6 +357,22 @@ function sections(store: readonly Stored[]): Map<string, string> {
           'The check: the same seed converged by a real join storm (staggered joins through one seed node over 1 s), measured over the same windows. Traffic agrees; heap per entry is higher after the storm because entries decoded from gossip own their byte arrays, where bootstrap entries share the one message\'s.',
         '',
         renderBootstrapCheck(rows.map((s) => s.result as SteadyResult)),
+      ].join('\n'),
+    );
+  }
+
+  const st = of('state');
+  if (st.length > 0) {
+    const { header } = provenance(st);
+    out.set(
+      'Simulation: cluster state',
+      [
+        header + ` ${wallOf(st)}.`,
+        '',
+        'Issue 11. Propagation: a converged cluster (`bootstrapConverged`, seed 1), 30 s of steady state, then state writes one after the other, each from a different node and followed by 10 s of quiet, each followed in turn by a metadata update (membership gossip) from the same node for comparison; a node has a write at its `state` event for it, an update at its `update` event; loss on every datagram. ' +
+          'Anti-entropy: a converged cluster whose nodes each hold 100 keys (16-byte values) and a copy of everyone else\'s (installed shared, `StateStore.share`, since N copies of N × 100 keys do not fit one process at N = 3,000), then the state layer\'s sent bytes (payload, as in the bandwidth table) over the window: one digest per node per second whose root matches. "Full-state exchange" is what sending one\'s whole copy to one peer per sync interval would cost instead.',
+        '',
+        renderState(st.map((s) => s.result as StateBenchResult)),
       ].join('\n'),
     );
   }

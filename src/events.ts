@@ -143,6 +143,29 @@ export interface MessageEvent {
   readonly address: string;
 }
 
+/** `state` event: one observed change of one member's key. */
+export interface StateEvent {
+  /** The member that owns the key (our own name for our writes). */
+  readonly member: string;
+  readonly key: string;
+  /** The new value; `undefined` when the key was deleted (or the member's state was dropped). */
+  readonly value: string | Uint8Array | undefined;
+  /** The value before, as this node saw it; `undefined` when the key was new. */
+  readonly previous: string | Uint8Array | undefined;
+  /** The owner's version of this change (its monotonic counter). */
+  readonly version: number;
+}
+
+/** `event`: a cluster-wide event published by `from` (this node included). */
+export interface PublishedEvent {
+  readonly name: string;
+  readonly payload: Uint8Array;
+  /** The publishing member's name. */
+  readonly from: string;
+  /** The publisher's Lamport time: events that caused one another are ordered by it across publishers. */
+  readonly lamport: number;
+}
+
 /**
  * Which members `members()` lists. Without a filter: alive and suspect members (self included),
  * as memberlist's `Members()`. Fields combine with AND.
@@ -172,4 +195,8 @@ export interface HearsayEvents {
   'self:refute': (event: RefuteEvent) => void;
   'self:health': (event: HealthEvent) => void;
   'self:isolated': (event: IsolatedEvent) => void;
+  /** One observed change of a member's key (`node.state`), in the owner's version order. */
+  state: (event: StateEvent) => void;
+  /** A cluster-wide event from `publish()`, once per node, in its publisher's order. */
+  event: (event: PublishedEvent) => void;
 }

@@ -19,12 +19,14 @@ import { admissionPredicate } from './runtime/admission-hook.js';
 import { chooseAdvertiseAddress, isOwnAddress } from './runtime/advertise.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { Completions } from './runtime/completions.js';
-import { coreConfig } from './runtime/core-config.js';
+import { coreConfig, packetOverhead } from './runtime/core-config.js';
 import { deferred, type Deferred } from './runtime/deferred.js';
 import { Driver } from './runtime/driver.js';
 import { joinSeeds } from './runtime/join.js';
 import { leaveCluster } from './runtime/leave.js';
 import { nodeInternals, type NodeRuntime } from './runtime/node-runtime.js';
+import { ClusterState } from './state/api.js';
+import { createStateRunner, type StateRunner } from './state/runner.js';
 import type { Transport } from './transport/transport.js';
 import { UdpTransport } from './transport/udp.js';
 import { SerfIntents, isSerfDelegate } from './serf/intents.js';
@@ -73,6 +75,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   readonly options: ResolvedOptions;
   /** Resolves when the node stops: `undefined` after `shutdown()`, the error after a fatal transport failure. Never rejects. */
   readonly closed: Promise<Error | undefined>;
+  /** The replicated per-node key/value state (`set`, `get`, `watch`, …); see {@link ClusterState}. */
+  readonly state: ClusterState;
 
   private statusValue: NodeStatus = 'created';
   private readonly logger: Logger;
@@ -82,6 +86,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
   private transport: Transport | undefined;
   private driver: Driver | undefined;
   private core: Core | undefined;
+  private stateRunner: StateRunner | undefined;
   private boundPort = 0;
   private readonly clock: Clock;
   private readonly completions: Completions;
@@ -113,6 +118,8 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       healthCeiling: this.options.awarenessMaxMultiplier - 1,
       serf: this.serf,
     };
+    const up = (): boolean => this.statusValue === 'running' || this.statusValue === 'left';
+    this.state = new ClusterState(() => (up() && this.stateRunner) || `node.state needs a started node; this one is ${this.statusValue}`, this.options.state);
   }
 
   /**
@@ -182,9 +189,12 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
         onEvent: (event) => routeCoreEvent(event, this.eventSink),
         onFatal: (error) => this.fail(error),
         ...(this.runtime.stallDetection === false ? { stallDetection: false } : {}),
+        onStateDatagram: (from, payload) => this.stateRunner?.handleDatagram(from, payload),
       });
       this.driver = driver;
-      nodeInternals.set(this, { driver, core });
+      if (o.state !== false) this.startState(o.state, core, driver);
+      nodeInternals.set(this, { driver, core, ...(this.stateRunner ? { state: this.stateRunner } : {}) });
+
       driver.begin();
       this.statusValue = 'running';
     } catch (error) {
@@ -193,6 +203,31 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
       this.closedDeferred.resolve(error instanceof Error ? error : new Error(String(error)));
       throw error instanceof HearsayError ? error : new TransportError('failed to start transport', { cause: error });
     }
+  }
+
+  private startState(state: Exclude<ResolvedOptions['state'], false>, core: Core, driver: Driver): void {
+    const o = this.options;
+    this.stateRunner = createStateRunner({ ...o, state }, {
+      virtualTime: this.runtime.clock !== undefined,
+      seed: randomInt(2 ** 31),
+      budgetBytes: o.packetBudgetBytes - packetOverhead(o),
+      clock: this.clock,
+      core,
+      driver,
+      logger: this.logger,
+      metrics: withMetricLabels(o.metrics ?? noopMetrics, o.metricLabels),
+      deliver: (change) => (this.state.notify(change), this.deliver('state', change)),
+      deliverEvent: (e) => this.deliver('event', { name: e.name, payload: e.payload, from: e.origin, lamport: e.lamport }),
+    });
+  }
+
+  /**
+   * Publishes a cluster-wide event: every hearsay node running the state layer, this one first,
+   * emits `event` `{ name, payload, from, lamport }` exactly once, in this node's publishing order
+   * (serf's user events). See `node.state.publish` for the limits and errors.
+   */
+  publish(name: string, payload: Uint8Array): void {
+    this.state.publish(name, payload);
   }
 
   private running(method: string): { driver: Driver; core: Core } {
@@ -355,6 +390,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.statusValue = 'shutdown';
     this.lifetime.abort(new AbortError('node shut down'));
     this.driver?.stop();
+    this.stateRunner?.stop();
     await this.transport?.close().catch(() => {});
     this.closedDeferred.resolve(undefined);
   }
@@ -371,6 +407,7 @@ export class Hearsay extends EventEmitter<HearsayEvents> {
     this.statusValue = 'shutdown';
     this.lifetime.abort(new AbortError('node stopped after a transport failure', { cause: error }));
     this.driver?.stop();
+    this.stateRunner?.stop();
     void this.transport?.close().catch(() => {});
     this.closedDeferred.resolve(error);
   }

@@ -16,11 +16,18 @@ export type {
   MemberVersions,
   MembersFilter,
   MessageEvent,
+  PublishedEvent,
   RefuteEvent,
   SuspectEvent,
   SuspicionEvent,
+  StateEvent,
   UpdateEvent,
 } from './events.js';
+export { ClusterState, WATCH_BUFFER } from './state/api.js';
+export type { SetOptions } from './state/api.js';
+export { STATE_DEFAULTS } from './state/limits.js';
+export type { ResolvedStateOptions, StateOptions } from './state/limits.js';
+export type { StateValue } from './state/replica.js';
 export { lan, wan, local, resolveOptions, DEFAULT_WIRE_LIMITS, MAX_METADATA_BYTES } from './options.js';
 export type {
   DelegateProtocol,

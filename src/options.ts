@@ -7,6 +7,7 @@
  * @module
  */
 import type { AdmissionHook } from './hooks/admission.js';
+import { resolveStateOptions, STATE_DEFAULTS, type ResolvedStateOptions, type StateOptions } from './state/limits.js';
 import type { Logger, MetricLabels, Metrics } from './observability.js';
 import { checkMetricLabels } from './metrics-labels.js';
 import type { Transport } from './transport/transport.js';
@@ -228,6 +229,12 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
    * fails with a `JoinRefusedError` cause). See {@link AdmissionHook}. Default: everyone is admitted.
    */
   readonly admission?: AdmissionHook;
+  /**
+   * The cluster state (`node.state`): limits and intervals (see {@link StateOptions}), or `false`
+   * to turn it off (the node then announces no state feature and answers no state traffic).
+   * Default on, with {@link STATE_DEFAULTS}; it sends nothing until some node writes a key.
+   */
+  readonly state?: StateOptions | false;
 }
 
 /** Options after defaults and validation: every field present. */
@@ -253,6 +260,8 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly userState: UserStateHook | undefined;
   readonly ping: PingHook | undefined;
   readonly admission: AdmissionHook | undefined;
+  /** The cluster state's settings, or `false` when it is off. */
+  readonly state: ResolvedStateOptions | false;
 }
 
 const utf8 = new TextEncoder();
@@ -295,6 +304,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     userState: undefined,
     ping: undefined,
     admission: undefined,
+    state: STATE_DEFAULTS,
     name: options.name,
     preset,
   };
@@ -371,7 +381,9 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
   if (r.randomSeed !== undefined && (typeof r.randomSeed !== 'number' || !Number.isFinite(r.randomSeed))) {
     throw new InvalidOptionsError('randomSeed', 'must be a finite number');
   }
-  return Object.freeze({ ...r, metricLabels: checkMetricLabels(r.metricLabels) });
+  const state = options.state === false ? false : resolveStateOptions(options.state);
+  if (Array.isArray(state)) throw new InvalidOptionsError(state[0], state[1]);
+  return Object.freeze({ ...r, state, metricLabels: checkMetricLabels(r.metricLabels) });
 }
 
 /** The candidate nearest to `key` by edit distance, ignoring case (`probeIntervalMS` → `probeIntervalMs`). */

@@ -41,6 +41,16 @@ export interface CoreConfig extends ProtocolOptions {
    * `undefined` admits, a string vetoes. Absent: everyone is admitted.
    */
   readonly admit?: AdmitFn;
+  /**
+   * hearsay features this node announces in its own alive and push/pull entry (key `Hf`; bit 0:
+   * cluster state v1, `src/state/`). Absent: the node announces none, exactly as memberlist.
+   */
+  readonly features?: number;
+}
+
+/** The `features` field of an alive about ourselves: present only when we announce some. */
+export function ownFeatures(config: CoreConfig): { features?: number } {
+  return config.features ? { features: config.features } : {};
 }
 
 /** Compound overhead per message (its u16 length entry) and for the header (type + count). */

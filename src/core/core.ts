@@ -14,10 +14,11 @@ import type { MemberSnapshot } from '../events.js';
 import { METRIC } from '../observability.js';
 import { U32_MAX } from '../wire/codec.js';
 import type { PacketMessage, PushNodeState, PushPullMessage, StreamMessage } from '../wire/messages.js';
-import type { CoreConfig } from './config.js';
+import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
 import { screenJoinReply, type JoinReplyOutcome } from './join-reply.js';
+import { runTimer, timerIsStale } from './timer-routing.js';
 import { createParts, type CoreParts } from './parts.js';
 import { pushPullScale } from './push-pull.js';
 import type { Random } from './random.js';
@@ -78,7 +79,7 @@ export class Core {
     const { self, config: cfg, random } = this.p;
     const e = self.entry;
     // Our entry's meta is `config.meta`, or what `setMetadata` kept meanwhile.
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation, node: cfg.name, addr: e.addr, port: e.port, meta: e.meta, vsn: cfg.vsn }, true);
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation, node: cfg.name, addr: e.addr, port: e.port, meta: e.meta, vsn: cfg.vsn, ...ownFeatures(cfg) }, true);
     self.adopt(this.p.table.get(cfg.name));
     this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
     this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));
@@ -119,20 +120,7 @@ export class Core {
    * that made the timer, so the driver can skip waking up for it; `false` means "not known stale".
    */
   isTimerStale(timer: Timer): boolean {
-    switch (timer.type) {
-      case 'probe-tick':
-      case 'probe-timeout':
-      case 'probe-end':
-        return this.p.probe.isStale(timer);
-      case 'relay-timeout':
-        return this.p.responder.isStale(timer);
-      case 'suspicion-timeout':
-        return this.p.membership.isStale(timer);
-      case 'gossip-tick':
-        return this.p.gossip.isStale(timer);
-      case 'push-pull-tick':
-        return this.p.pushPull.isStale(timer);
-    }
+    return timerIsStale(this.p, timer);
   }
 
   /** Every step ends here: report finished broadcasts, and wake the gossip ticker if it has news to send. */
@@ -175,29 +163,7 @@ export class Core {
   handleTimer(now: number, timer: Timer, fx: Effects): void {
     if (!this.p.self.started) return;
     try {
-      switch (timer.type) {
-        case 'probe-tick':
-          this.p.probe.onTick(now, fx, timer);
-          break;
-        case 'probe-timeout':
-          this.p.probe.onTimeout(now, fx, timer);
-          break;
-        case 'probe-end':
-          this.p.probe.onEnd(now, fx, timer);
-          break;
-        case 'relay-timeout':
-          this.p.responder.onRelayTimeout(now, fx, timer);
-          break;
-        case 'suspicion-timeout':
-          this.p.membership.onSuspicionTimeout(now, fx, timer);
-          break;
-        case 'gossip-tick':
-          this.p.gossip.onTick(now, fx, timer);
-          break;
-        case 'push-pull-tick':
-          this.p.pushPull.onTick(now, fx, timer);
-          break;
-      }
+      runTimer(this.p, now, fx, timer);
     } catch (error) {
       drop(fx, 'internal-error', { timer: timer.type, error: String(error) }, 'timer handler failed');
     }
@@ -350,7 +316,7 @@ export class Core {
     }
     const anyone = this.p.membership.anyPeerUp();
     const entry = self.entry;
-    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn }, true, anyone ? completionId : undefined);
+    this.p.membership.alive(now, fx, { type: 'alive', incarnation: entry.incarnation + 1, node: self.name, addr: entry.addr, port: entry.port, meta, vsn: this.p.config.vsn, ...ownFeatures(this.p.config) }, true, anyone ? completionId : undefined);
     if (!anyone) fx.emit({ type: 'broadcast-done', id: completionId, transmits: 0 });
     this.endStep(now, fx);
   }
@@ -414,6 +380,12 @@ export class Core {
   member(name: string): MemberSnapshot | undefined {
     const e = this.p.table.get(name);
     return e === undefined ? undefined : snapshotOf(e);
+  }
+
+  /** The hearsay features `name` announced (0: none), or undefined when it is not in the table (never known, or reaped). */
+  memberFeatures(name: string): number | undefined {
+    const e = this.p.table.get(name);
+    return e === undefined ? undefined : (e.features ?? 0);
   }
 
   /** Our own member snapshot. */

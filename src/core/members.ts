@@ -26,6 +26,8 @@ export interface MemberEntry {
   meta: Uint8Array;
   /** Always 6 bytes [pmin, pmax, pcur, dmin, dmax, dcur]; zeros when never received. */
   vsn: Uint8Array;
+  /** hearsay features the member announced (`Hf`); kept when a Go relay's alive omits the key. */
+  features?: number;
   /** u32. */
   incarnation: number;
   state: MemberState;

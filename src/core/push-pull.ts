@@ -62,11 +62,12 @@ function pushStateOf(e: MemberEntry): EncodedPushNodeState {
     kept.addr === e.addr &&
     kept.port === e.port &&
     kept.meta === e.meta &&
-    kept.vsn === e.vsn
+    kept.vsn === e.vsn &&
+    kept.features === (e.features || undefined)
   ) {
     return kept;
   }
-  const fresh = new EncodedPushNodeState(e.name, e.addr, e.port, e.meta, e.incarnation, state, e.vsn);
+  const fresh = new EncodedPushNodeState(e.name, e.addr, e.port, e.meta, e.incarnation, state, e.vsn, e.features || undefined);
   e.pushState = fresh;
   return fresh;
 }
@@ -272,7 +273,7 @@ export class PushPull {
       changed = true;
       switch (r.state) {
         case NodeStateNumber.alive:
-          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn }, false, undefined, via);
+          membership.alive(now, fx, { type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn, ...(r.features === undefined ? {} : { features: r.features }) }, false, undefined, via);
           break;
         case NodeStateNumber.left:
           membership.dead(now, fx, { type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name });

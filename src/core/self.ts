@@ -7,7 +7,7 @@ import { bytesToHostPort } from '../address.js';
 import { METRIC } from '../observability.js';
 import { U32_MAX } from '../wire/codec.js';
 import type { PingMessage } from '../wire/messages.js';
-import type { CoreConfig } from './config.js';
+import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { Health } from './health.js';
 import type { MemberEntry } from './members.js';
@@ -38,6 +38,7 @@ export class SelfState {
       address: bytesToHostPort(config.advertiseAddr, config.advertisePort) ?? '',
       meta: config.meta,
       vsn: config.vsn,
+      ...ownFeatures(config),
       incarnation: 0,
       state: 'alive',
       stateChangeAt: Number.NEGATIVE_INFINITY,
@@ -130,7 +131,7 @@ export class SelfState {
     self.incarnation = inc;
     self.snapshot = undefined;
     this.health.apply(fx, 1);
-    this.queues.queue({ type: 'alive', incarnation: inc, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: this.config.vsn });
+    this.queues.queue({ type: 'alive', incarnation: inc, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: this.config.vsn, ...ownFeatures(this.config) });
     fx.emit({ type: 'self:refute', incarnation: inc, accuser, accusation });
     fx.metric('increment', METRIC.refutations, 1);
     fx.log('debug', { incarnation: inc, accusation, accuser, at: now }, 'refuting accusation');

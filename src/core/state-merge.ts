@@ -159,6 +159,8 @@ export class Membership {
 
     // PushPull.merge skips, without calling us, an alive that ends here as an exact repeat of the entry.
     if (a.incarnation <= entry.incarnation && !isSelf && !updatesNode) {
+      // A Go relay drops `Hf`: the member's own copy at the same incarnation still tells us its features.
+      if (a.features !== undefined && a.incarnation === entry.incarnation) entry.features = a.features;
       if (a.incarnation < entry.incarnation) stale(fx, 'alive', entry, a.incarnation);
       return;
     }
@@ -187,6 +189,7 @@ export class Membership {
     if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
     entry.incarnation = a.incarnation;
     entry.meta = meta;
+    if (a.features !== undefined) entry.features = a.features;
     if (addrChanged) {
       entry.addr = a.addr;
       entry.port = a.port;

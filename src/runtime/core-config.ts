@@ -4,6 +4,7 @@
  */
 import type { CoreConfig } from '../core/config.js';
 import type { ResolvedOptions } from '../options.js';
+import { STATE_FEATURE } from '../state/codec.js';
 import { encryptionOverhead } from '../wire/keyring.js';
 
 /** The core configuration of a node advertising `addr:port` with metadata `meta`. */
@@ -33,6 +34,7 @@ export function coreConfig(o: ResolvedOptions, meta: Uint8Array, addr: Uint8Arra
     vsn: Uint8Array.of(1, 5, o.protocolVersion, d.min, d.max, d.version),
     protocolVersion: o.protocolVersion,
     reportProbes: o.ping?.onProbe !== undefined,
+    ...(o.state === false ? {} : { features: STATE_FEATURE }),
   };
 }
 

@@ -54,7 +54,16 @@ export interface DriverConfig {
    * comparison runs, which show what Lifeguard adds.
    */
   readonly stallDetection?: boolean;
+  /**
+   * Receives hearsay's own state datagrams (first byte `E8`, `src/state/codec.ts`) once label,
+   * encryption and CRC are peeled, before memberlist's decoder, which does not know the type.
+   * Without it they are dropped as unknown messages.
+   */
+  readonly onStateDatagram?: (from: string, payload: Uint8Array) => void;
 }
+
+/** First byte of hearsay's state datagrams (`STATE_MESSAGE_TYPE`); memberlist's types end at 13 (and 244). */
+const STATE_DATAGRAM_TYPE = 0xe8;
 
 /** The packet security a node's options ask for on receipt: keyring, label, incoming verification. */
 export function packetSecurity(o: ResolvedOptions): PacketSecurity {
@@ -224,6 +233,21 @@ export class Driver {
   }
 
   /**
+   * Sends one state datagram (`src/state/`): sealed like gossip (CRC, encryption, label) but never
+   * compressed, so the receiver finds the state type in the first byte once the packet is opened.
+   */
+  sendState(to: string, payload: Uint8Array, crc: boolean): void {
+    let datagram: Uint8Array;
+    try {
+      datagram = sealPacket(payload, { ...this.seal[crc ? 1 : 0], compress: false });
+    } catch (error) {
+      this.config.logger.error({ err: error, to }, 'failed to seal state packet');
+      return;
+    }
+    this.sendDatagram(to, datagram);
+  }
+
+  /**
    * A host's user message (`08` + payload) as one datagram: sealing errors throw, and so does a datagram
    * larger than the transport delivers (`transport.mtu`: 65,507 bytes for UDP over IPv4).
    * @throws {PayloadTooLargeError}
@@ -260,6 +284,10 @@ export class Driver {
     if (!opened.ok) {
       metrics.increment(METRIC.packetsDropped, 1, { reason: opened.error.code });
       logger.debug({ from, error: opened.error }, 'dropped packet');
+      return;
+    }
+    if (opened.value[0] === STATE_DATAGRAM_TYPE && this.config.onStateDatagram) {
+      this.config.onStateDatagram(from, opened.value);
       return;
     }
     const { messages, errors } = decodePayload(opened.value, options);

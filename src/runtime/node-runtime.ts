@@ -6,6 +6,7 @@
 import type { Core } from '../core/core.js';
 import type { InterfaceLookup } from './advertise.js';
 import type { Clock } from './clock.js';
+import type { StateRunner } from '../state/runner.js';
 import type { Driver } from './driver.js';
 
 /** Runtime pieces a host app never sets: the simulator's virtual clock, the stall rule switch, the interface lookup. */
@@ -22,6 +23,8 @@ export interface NodeRuntime {
 export interface NodeInternals {
   readonly driver: Driver;
   readonly core: Core;
+  /** The cluster state's runner, unless the node runs with `state: false`. */
+  readonly state?: StateRunner;
 }
 
 /** Filled by `Hearsay.start()`; read by the simulator (converged bootstrap, assertions). */

@@ -12,7 +12,7 @@ import { Writer, bytesBound, strBound } from './writer.js';
 
 const COMPRESS_KEYS = keySet('Algo', 'Buf');
 const HEADER_KEYS = keySet('Join', 'Nodes', 'UserStateLen');
-const NODE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Name', 'Port', 'State', 'Vsn');
+const NODE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Name', 'Port', 'State', 'Vsn', 'Hf');
 const USER_KEYS = keySet('UserMsgLen');
 
 /** memberlist's only compression algorithm number (`lzwAlgo`). */
@@ -103,6 +103,7 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   let port = 0;
   let state = 0;
   let vsn: Uint8Array | null = null;
+  let features: number | undefined;
   for (let i = 0; i < n; i++) {
     switch (r.key(NODE_KEYS, i)) {
       case 0: addr = r.bytes('Addr'); break;
@@ -112,6 +113,7 @@ export function decodePushNodeState(r: Reader): PushNodeState {
       case 4: port = r.uint('Port', U16_MAX); break;
       case 5: state = r.uint('State', 3); break;
       case 6: vsn = r.bytes('Vsn'); break;
+      case 7: features = r.uint('Hf', U32_MAX); break;
       default: r.skip('node');
     }
   }
@@ -119,18 +121,18 @@ export function decodePushNodeState(r: Reader): PushNodeState {
   const v = vsn ?? EMPTY_BYTES;
   checkAddr(r, a);
   checkVsn(r, v);
-  return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v };
+  return { name, addr: a, port, meta, incarnation, state: state as NodeStateNumberValue, vsn: v, ...(features === undefined ? {} : { features }) };
 }
 
 /**
  * The `Name` of the `pushNodeState` map at `buf[start, end)` when the map is laid out as
- * {@link writePushNodeState} (and Go) write it — seven keys in order, `Addr`, `Incarnation`,
- * `Meta`, then `Name` — else `undefined`. Cheap: the stream decoder asks it to find out whether a
+ * {@link writePushNodeState} (and Go) write it — seven keys (eight with hearsay's `Hf`, last) in order, `Addr`,
+ * `Incarnation`, `Meta`, then `Name` — else `undefined`. Cheap: the stream decoder asks it to find out whether a
  * peer's entry is byte for byte what we would send (`StreamDecoderOptions.knownNode`).
  */
 export function pushNodeName(buf: Uint8Array, start: number, end: number): string | undefined {
   const k = NODE_KEYS.enc;
-  if (buf[start] !== 0x87) return undefined;
+  if (buf[start] !== 0x87 && buf[start] !== 0x88) return undefined; // 8 keys: hearsay's `Hf` last
   let p = skipKey(buf, start + 1, end, k[0]!);
   p = p < 0 ? -1 : skipStr(buf, p, end);
   p = p < 0 ? -1 : skipKey(buf, p, end, k[1]!);
@@ -200,6 +202,7 @@ export class EncodedPushNodeState implements PushNodeState {
     readonly incarnation: number,
     readonly state: NodeStateNumberValue,
     readonly vsn: Uint8Array,
+    readonly features?: number,
   ) {}
 
   /** The encoded map, a copy. @throws {RangeError} as {@link writePushNodeState}. */
@@ -270,7 +273,7 @@ function writeFields(w: Writer, s: PushNodeState): void {
   if (a !== 0 && a !== 4 && a !== 16) throw new RangeError(`node.addr must be 0, 4 or 16 bytes, got ${a}`);
   if (s.vsn.length !== 0 && s.vsn.length !== 6) throw new RangeError(`node.vsn must be 6 bytes, got ${s.vsn.length}`);
   w.ensure(96 + bytesBound(s.addr) + bytesBound(s.meta) + bytesBound(s.vsn) + strBound(s.name));
-  w.map(7);
+  w.map(s.features === undefined ? 7 : 8);
   w.raw(k[0]!); w.bytes(s.addr);
   w.raw(k[1]!); w.uint(s.incarnation, U32_MAX, 'incarnation');
   w.raw(k[2]!); w.bytes(s.meta);
@@ -278,6 +281,7 @@ function writeFields(w: Writer, s: PushNodeState): void {
   w.raw(k[4]!); w.uint(s.port, U16_MAX, 'port');
   w.raw(k[5]!); w.uint(s.state, 3, 'state');
   w.raw(k[6]!); w.bytes(s.vsn);
+  if (s.features !== undefined) { w.raw(k[7]!); w.uint(s.features, U32_MAX, 'features'); }
 }
 
 /** Reads a `userMsgHeader` map and returns `UserMsgLen`. */

@@ -42,7 +42,7 @@ const INDIRECT_KEYS = keySet('Nack', 'Node', 'Port', 'SeqNo', 'SourceAddr', 'Sou
 const ACK_KEYS = keySet('Payload', 'SeqNo');
 const NACK_KEYS = keySet('SeqNo');
 const ACCUSE_KEYS = keySet('From', 'Incarnation', 'Node'); // suspect and dead
-const ALIVE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Node', 'Port', 'Vsn');
+const ALIVE_KEYS = keySet('Addr', 'Incarnation', 'Meta', 'Node', 'Port', 'Vsn', 'Hf');
 const ERROR_KEYS = keySet('Error');
 
 /** Converts whatever a decoder threw into a failed result (only {@link WireFault} is expected). */
@@ -173,6 +173,7 @@ function decodeAlive(r: Reader): AliveMessage {
   let node = '';
   let port = 0;
   let vsn: Uint8Array | null = null;
+  let features: number | undefined;
   for (let i = 0; i < n; i++) {
     switch (r.key(ALIVE_KEYS, i)) {
       case 0: addr = r.bytes('Addr'); break;
@@ -181,6 +182,7 @@ function decodeAlive(r: Reader): AliveMessage {
       case 3: node = r.str('Node'); break;
       case 4: port = r.uint('Port', U16_MAX); break;
       case 5: vsn = r.bytes('Vsn'); break;
+      case 6: features = r.uint('Hf', U32_MAX); break;
       default: r.skip('alive');
     }
   }
@@ -188,7 +190,7 @@ function decodeAlive(r: Reader): AliveMessage {
   const v = vsn ?? EMPTY_BYTES;
   checkAddr(r, a);
   checkVsn(r, v);
-  return { type: 'alive', incarnation, node, addr: a, port, meta, vsn: v };
+  return { type: 'alive', incarnation, node, addr: a, port, meta, vsn: v, ...(features === undefined ? {} : { features }) };
 }
 
 /** Decodes an `errResp` map body (TCP replies). */
@@ -352,13 +354,15 @@ function writeAlive(w: Writer, msg: AliveMessage): void {
   if (msg.vsn.length !== 0 && msg.vsn.length !== 6) throw new RangeError(`alive.vsn must be 6 bytes, got ${msg.vsn.length}`);
   w.ensure(96 + bytesBound(msg.addr) + bytesBound(msg.meta) + bytesBound(msg.vsn) + strBound(msg.node));
   w.byte(4);
-  w.map(6);
+  w.map(msg.features === undefined ? 6 : 7);
   w.raw(k[0]!); w.bytes(msg.addr);
   w.raw(k[1]!); w.uint(msg.incarnation, U32_MAX, 'incarnation');
   w.raw(k[2]!); w.bytes(msg.meta);
   w.raw(k[3]!); w.str(msg.node);
   w.raw(k[4]!); w.uint(msg.port, U16_MAX, 'port');
   w.raw(k[5]!); w.bytes(msg.vsn);
+  // hearsay's own key goes last; Go's decoder skips it (test/interop/state-capability.test.ts).
+  if (msg.features !== undefined) { w.raw(k[6]!); w.uint(msg.features, U32_MAX, 'features'); }
 }
 
 const shared = new Writer(encodePool);

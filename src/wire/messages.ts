@@ -108,6 +108,11 @@ export interface AliveMessage {
   readonly meta: Uint8Array | null;
   /** [pmin, pmax, pcur, dmin, dmax, dcur]; always 6 bytes when we send. */
   readonly vsn: Uint8Array;
+  /**
+   * hearsay-only key `Hf`: the hearsay features the node announces about itself (bit 0: cluster
+   * state v1). Go's decoder skips the unknown key and re-encodes a relayed alive without it.
+   */
+  readonly features?: number;
 }
 
 /** `dead` (type 5): `from` declares `node` dead; `from === node` is a graceful leave. */
@@ -139,6 +144,8 @@ export interface PushNodeState {
   readonly incarnation: number;
   readonly state: NodeStateNumberValue;
   readonly vsn: Uint8Array;
+  /** hearsay-only key `Hf`, as in {@link AliveMessage.features}. */
+  readonly features?: number | undefined;
 }
 
 /** `pushPull` (type 6), stream only: the header, N node states and the user state bytes. */

@@ -7,6 +7,7 @@ describe('public API surface', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "AbortError",
+        "ClusterState",
         "DEFAULT_LEAVE_TIMEOUT_MS",
         "DEFAULT_WIRE_LIMITS",
         "ErrorCode",
@@ -23,10 +24,12 @@ describe('public API surface', () => {
         "NameConflictError",
         "PayloadTooLargeError",
         "RemoteError",
+        "STATE_DEFAULTS",
         "StateError",
         "TimeoutError",
         "TransportError",
         "UdpTransport",
+        "WATCH_BUFFER",
         "encodeMetadata",
         "lan",
         "local",
@@ -52,6 +55,11 @@ describe('public API surface', () => {
     expectTypeOf<Parameters<HearsayEvents['conflict']>[0]>().toEqualTypeOf<api.ConflictEvent>();
     expectTypeOf<HearsayOptions['admission']>().toEqualTypeOf<api.AdmissionHook | undefined>();
     expectTypeOf<ReturnType<api.AdmissionHook['admit']>>().toEqualTypeOf<boolean | string>();
+    expectTypeOf<Parameters<HearsayEvents['state']>[0]>().toEqualTypeOf<api.StateEvent>();
+    expectTypeOf<api.StateEvent['value']>().toEqualTypeOf<string | Uint8Array | undefined>();
+    expectTypeOf<api.Hearsay['state']>().toEqualTypeOf<api.ClusterState>();
+    expectTypeOf<Parameters<HearsayEvents['event']>[0]>().toEqualTypeOf<api.PublishedEvent>();
+    expectTypeOf<api.Hearsay['publish']>().parameters.toEqualTypeOf<[string, Uint8Array]>();
   });
 
   it('gives every error a stable code and a name', () => {

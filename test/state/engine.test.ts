@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { STATE_DEFAULTS } from '../../src/state/limits.js';
+import { Bench } from './harness.js';
+
+describe('state engine: anti-entropy', () => {
+  it('equal roots end the exchange in one small datagram', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.converged()).toBe(true);
+    b.sentBytes = 0;
+    b.sentCount = 0;
+    b.engine('a').sync(b.ctx('a'));
+    b.deliverAll();
+    expect(b.sentCount).toBe(1);
+    expect(b.sentBytes).toBeLessThan(16);
+  });
+
+  it('brings a peer with nothing up to date through digest, buckets, summaries and deltas', () => {
+    const b = new Bench(['a', 'b']);
+    for (let i = 0; i < 100; i++) b.set('a', `key-${i}`, `value-${i}`.repeat(5));
+    b.engine('b').sync(b.ctx('b')); // b's digest differs from a's: a answers, b pulls
+    b.deliverAll();
+    expect(b.view('b', 'a')).toEqual(b.view('a', 'a'));
+    // Several datagrams: 100 keys do not fit one.
+    expect(b.sentCount).toBeGreaterThan(4);
+  });
+
+  it('converges three writers under 30 % loss', () => {
+    const b = new Bench(['a', 'b', 'c'], STATE_DEFAULTS, 7);
+    for (let i = 0; i < 30; i++) b.set(['a', 'b', 'c'][i % 3]!, `k${i % 7}`, `v${i}`);
+    b.set('b', 'k1', undefined);
+    let rounds = 0;
+    while (!b.converged() && rounds < 50) {
+      b.syncRound(0.3);
+      rounds++;
+    }
+    expect(b.converged()).toBe(true);
+  });
+
+  it('applies an owner\'s changes in version order, each observed change once', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'x', '1');
+    b.set('a', 'y', '1');
+    b.syncRound();
+    b.set('a', 'x', '2');
+    b.set('a', 'y', undefined);
+    b.set('a', 'z', '1');
+    b.syncRound();
+    b.syncRound();
+    const seen = b.events.get('b')!.filter((c) => c.member === 'a');
+    expect(seen.map((c) => [c.key, c.value, c.previous, c.version])).toEqual([
+      ['x', '1', undefined, 1],
+      ['y', '1', undefined, 2],
+      ['x', '2', '1', 3],
+      ['y', undefined, '1', 4],
+      ['z', '1', undefined, 5],
+    ]);
+  });
+});
+
+describe('state engine: gossip', () => {
+  it('pushes a fresh write to peers, who relay it, without any anti-entropy', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    const b = new Bench(names, STATE_DEFAULTS, 3);
+    b.set('n0', 'flag', 'on');
+    for (let i = 0; i < 10; i++) b.gossipRound();
+    expect(names.filter((n) => b.view(n, 'n0')['flag'] === 'on').length).toBe(20);
+  });
+
+  it('a gossiped delta that does not start where the receiver is leaves it unchanged (gap)', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'one', '1');
+    while (b.engine('a').hasHot || b.engine('b').hasHot) b.gossipRound();
+    const c = b.add('c');
+    b.inflight = [];
+    b.set('a', 'two', '2'); // hot from version 1: c, at nothing, cannot take it
+    b.engine('a').gossip(b.ctx('a'));
+    b.deliverAll();
+    expect(b.view('b', 'a')).toEqual({ one: '1', two: '2' });
+    expect(c.store.replica('a')).toBeUndefined();
+  });
+});
+
+describe('state engine: generations, tombstones and reaping', () => {
+  it('a restart under the same name replaces the old generation everywhere', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'old', '1');
+    b.syncRound();
+    b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ old: '1' });
+    b.now = 10_000;
+    b.engines.delete('a');
+    b.add('a', 10_001);
+    b.set('a', 'new', '2');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ new: '2' });
+    const ev = b.events.get('b')!.filter((c) => c.member === 'a').map((c) => [c.key, c.value]);
+    expect(ev).toEqual([['old', '1'], ['old', undefined], ['new', '2']]);
+  });
+
+  it('ignores a stale generation from a peer that has not caught up', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('a', 'old', '1');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    // c falls silent holding a's old generation.
+    const c = b.engines.get('c')!;
+    b.engines.delete('c');
+    b.now = 10_000;
+    b.engines.delete('a');
+    b.add('a', 10_001);
+    b.set('a', 'new', '2');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    b.engines.set('c', c);
+    for (let i = 0; i < 5; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ new: '2' });
+    expect(b.view('c', 'a')).toEqual({ new: '2' });
+  });
+
+  it('drops a reaped member\'s state and never takes it back from a peer that still has it', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('a', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    b.engines.delete('a');
+    b.members.delete('a'); // reaped at b and c (their member tables)
+    b.engine('b').sync(b.ctx('b'));
+    expect(b.view('b', 'a')).toEqual({});
+    expect(b.events.get('b')!.at(-1)).toMatchObject({ member: 'a', key: 'k', value: undefined, previous: 'v' });
+    for (let i = 0; i < 5; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({});
+    expect(b.view('c', 'a')).toEqual({});
+    expect(b.engine('b').store.peerCount).toBe(0); // c never wrote; a is gone
+  });
+
+  it('collects tombstones after the grace period and resets a peer that fell behind them', () => {
+    const opts = { ...STATE_DEFAULTS, tombstoneGraceMs: 1000 };
+    const b = new Bench(['a', 'b', 'c'], opts);
+    b.set('a', 'gone', 'x');
+    b.set('a', 'stays', 'y');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    const c = b.engines.get('c')!;
+    b.engines.delete('c'); // c is away
+    b.set('a', 'gone', undefined);
+    for (let i = 0; i < 3; i++) b.syncRound();
+    b.now = 5000;
+    b.syncRound(); // collects the tombstone at a and b
+    expect(b.engine('a').store.own.record('gone')).toBeUndefined();
+    expect(b.engine('a').store.own.gcFloor).toBeGreaterThan(0);
+    b.engines.set('c', c); // c comes back at version 2, behind the floor
+    for (let i = 0; i < 6; i++) b.syncRound();
+    expect(b.view('c', 'a')).toEqual({ stays: 'y' });
+    const last = b.events.get('c')!.filter((e) => e.member === 'a').at(-1);
+    expect(last).toMatchObject({ key: 'gone', value: undefined, previous: 'x' });
+  });
+
+  it('expires a key written with a TTL at the owner, and the delete spreads', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'lease', 'me', 1500);
+    b.syncRound();
+    b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ lease: 'me' });
+    b.now = 2000;
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.view('a', 'a')).toEqual({});
+    expect(b.view('b', 'a')).toEqual({});
+  });
+});
+
+describe('state engine: untrusted input', () => {
+  it('drops a delta over the limits and keeps nothing of it', () => {
+    const small = { ...STATE_DEFAULTS, maxValueBytes: 8, maxKeyBytes: 8, maxNodeBytes: 64 };
+    const b = new Bench(['a', 'b']);
+    b.engines.set('b', new (b.engine('b').constructor as typeof import('../../src/state/engine.js').StateEngine)('b', 1, small, 1400));
+    b.set('a', 'k', 'a long value, over eight bytes');
+    b.syncRound();
+    b.syncRound();
+    expect(b.view('b', 'a')).toEqual({});
+    expect(b.drops.some((d) => d === 'b:over-limit')).toBe(true);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * The state engine is pure like the core (DESIGN "Pure decisions, thin I/O"): every src/state module
+ * except the runtime glue (runner.ts: timers and I/O; api.ts: the host-facing iterator) reads no clock,
+ * draws no Math.random, sets no timer, awaits nothing, imports no node:* and reaches only pure modules.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const GLUE = new Set(['runner.ts', 'api.ts']);
+const files = readdirSync(join(ROOT, 'src/state')).filter((f) => f.endsWith('.ts') && !GLUE.has(f));
+
+const BANNED: [RegExp, string][] = [
+  [/\bDate\.now\b|\bnew Date\b|\bperformance\b/, 'reads a clock'],
+  [/\bMath\.random\b/, 'uses Math.random'],
+  [/\bsetTimeout\b|\bsetInterval\b|\bsetImmediate\b|\bqueueMicrotask\b/, 'uses host timers'],
+  [/\bPromise\b|\bawait\b/, 'uses promises'],
+  [/from\s+['"]node:/, 'imports node:*'],
+];
+
+function code(file: string): string {
+  return readFileSync(join(ROOT, 'src/state', file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+describe('state purity', () => {
+  it('finds the pure state modules', () => {
+    expect(files).toEqual(expect.arrayContaining(['engine.ts', 'store.ts', 'replica.ts', 'digest.ts', 'codec.ts', 'limits.ts']));
+  });
+
+  it.each(files)('%s has no clock, randomness, timers, promises or node:*', (file) => {
+    const c = code(file);
+    for (const [re, why] of BANNED) expect(re.test(c), `${file} ${why}`).toBe(false);
+  });
+
+  it.each(files)('%s imports only pure state modules', (file) => {
+    for (const m of code(file).matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      expect(spec.startsWith('./') && !GLUE.has(spec.slice(2).replace(/\.js$/, '.ts')), `${file} imports ${spec}`).toBe(true);
+    }
+  });
+});
