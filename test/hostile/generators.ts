@@ -6,6 +6,7 @@
  * Everything here is pure and driven by a seeded {@link Rng}, so a seed replays the same bytes.
  * @module
  */
+import { decodeStateMessage, STATE_MESSAGE_TYPE } from '../../src/state/codec.js';
 import { DEFAULT_WIRE_LIMITS, type WireLimits } from '../../src/options.js';
 import { encodeCompressed } from '../../src/wire/bodies.js';
 import { decodePayload, encodeCompound, encodeMessage, openPacket, sealPacket, type PacketMessage, type PacketSecurity } from '../../src/wire/index.js';
@@ -83,6 +84,12 @@ export function pipeline(bytes: Uint8Array, limits: WireLimits, security: Packet
   const opened = openPacket(bytes, security);
   if (!opened.ok) {
     drops.set(opened.error.code, 1);
+    return { drops, messages: [] };
+  }
+  if (opened.value[0] === STATE_MESSAGE_TYPE) {
+    // The driver hands these to the cluster state layer, which counts a bad one as `state-<reason>`.
+    const state = decodeStateMessage(opened.value);
+    if (!state.ok) drops.set(`state-${state.reason}`, 1);
     return { drops, messages: [] };
   }
   const { messages, errors } = decodePayload(opened.value, limits);
