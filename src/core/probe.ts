@@ -243,7 +243,7 @@ export class ProbeCycle {
     p.indirectSent = true;
     const target = p.target;
     // After a silent probe, one relay is the member that last reached us (isolation.ts, the witness).
-    const at = this.d.isolation.witness();
+    const at = cfg.indirectChecks > 0 ? this.d.isolation.witness() : undefined;
     const w = at === undefined ? undefined : this.d.members.get(this.d.members.senderAt(at, cfg.name) ?? '');
     const witness = w !== undefined && w.name !== cfg.name && w.name !== target.name && w.state === 'alive' ? [w] : [];
     const others = this.d.members.kRandom(cfg.indirectChecks - witness.length, this.d.random, (e) => e.name === cfg.name || e.name === target.name || e === w || e.state !== 'alive');
