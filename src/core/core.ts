@@ -103,9 +103,9 @@ export class Core {
       drop(fx, 'not-started', { from }, 'packet before start');
       return;
     }
+    if (messages.length > 0) this.p.isolation.heard(now, fx, from); // someone reached us: we are not cut off (isolation.ts)
     for (const msg of messages) {
       try {
-        if (msg.type === 'ack' || msg.type === 'nack') this.p.isolation.heard(now, fx); // an answer: we are not cut off
         this.dispatch(now, from, msg, fx, ackPayload);
       } catch (error) {
         drop(fx, 'internal-error', { from, type: msg.type, error: String(error) }, 'handler failed; message dropped');
@@ -184,7 +184,7 @@ export class Core {
       return undefined;
     }
     try {
-      this.p.isolation.heard(now, fx); // a peer reached us over a stream: we are not cut off
+      this.p.isolation.heard(now, fx, from); // a peer reached us over a stream: we are not cut off
       switch (request.type) {
         case 'push-pull':
           return this.p.pushPull.handleRequest(now, fx, request);

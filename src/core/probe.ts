@@ -242,7 +242,12 @@ export class ProbeCycle {
     }
     p.indirectSent = true;
     const target = p.target;
-    const relays = this.d.members.kRandom(cfg.indirectChecks, this.d.random, (e) => e.name === cfg.name || e.name === target.name || e.state !== 'alive');
+    // After a silent probe, one relay is the member that last reached us (isolation.ts, the witness).
+    const at = cfg.indirectChecks > 0 ? this.d.isolation.witness() : undefined;
+    const w = at === undefined ? undefined : this.d.members.get(this.d.members.senderAt(at, cfg.name) ?? '');
+    const witness = w !== undefined && w.name !== cfg.name && w.name !== target.name && w.state === 'alive' ? [w] : [];
+    const others = this.d.members.kRandom(cfg.indirectChecks - witness.length, this.d.random, (e) => e.name === cfg.name || e.name === target.name || e === w || e.state !== 'alive');
+    const relays = [...witness, ...others];
     for (const peer of relays) {
       // Only relays that speak protocol 4 send nacks, so only they count towards expected nacks.
       const nack = supportsNack(peer.vsn);

@@ -138,6 +138,30 @@ describe('isolation', () => {
     expect(a.eventsOf('self:isolated')).toEqual([]);
   });
 
+  it('is not silent probes with a member reaching us in between (a 50/50 split: targets and relays all across it)', () => {
+    const a = cluster();
+    failProbe(a, probeOf(a, 'B', 1000), 0);
+    // A member on our side of the split probes us (or gossips): we are not cut off, whoever we picked.
+    a.receive(3000, addr(7), { type: 'ping', seqNo: 77, node: 'A' });
+    failProbe(a, tick(a, 5000), 0);
+    expect(a.eventsOf('self:isolated')).toEqual([]);
+    a.receive(9000, addr(3), { type: 'ack', seqNo: 12345, payload: null });
+    expect(a.eventsOf('self:isolated')).toEqual([]);
+  });
+
+  it('asks the peer that last reached us as one relay of the probe after a silent one', () => {
+    // 20 peers (P2…P21): 3 random relays of 18 would miss P21 most of the time.
+    const a = nodeWithPeers('A', 1, Array.from({ length: 20 }, (_, i): [string, number] => [`P${i + 2}`, i + 2]), { disableTcpPings: true });
+    const first = tick(a, 1000);
+    a.receive(1100, addr(21), alive('P21', 21, 1)); // P21 gossips to us (our own side of a split)
+    failProbe(a, first, 0);
+    expect(tick(a, 5000).node).not.toBe('P21');
+    a.fire('probe-timeout');
+    const relays = messages(a.sent()).filter((m) => m.msg.type === 'indirect-ping').map((m) => m.to);
+    expect(relays).toHaveLength(3);
+    expect(relays).toContain(addr(21));
+  });
+
   it('holds a suspicion heard before it began: the gossip may have been refuted where we could not hear', () => {
     const a = cluster();
     a.receive(500, addr(3), suspect('D', 1, 'C'));
