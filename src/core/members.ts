@@ -7,7 +7,7 @@
  * @module
  */
 import { ipToBytes } from '../address.js';
-import type { MemberSnapshot, MemberState } from '../events.js';
+import type { MemberState } from '../events.js';
 import type { Random } from './random.js';
 import type { EncodedPushNodeState } from '../wire/bodies.js';
 
@@ -31,10 +31,8 @@ export interface MemberEntry {
   state: MemberState;
   /** `now` of the last state change; −∞ for an entry that was never alive (Go's zero time). */
   stateChangeAt: number;
-  /** Cached snapshot; cleared on any change. */
-  snapshot: MemberSnapshot | undefined;
-  /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. Absent reads as undefined. */
-  rttMs?: number | undefined;
+  /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. */
+  rttMs: number | undefined;
   /**
    * This entry as last sent in a push/pull, with its encoding (push-pull.ts `pushStateOf`); reused
    * while its fields still match the entry's, so no code path has to remember to clear it.
@@ -110,7 +108,6 @@ export class MemberTable {
       entry.state = state;
       entry.stateChangeAt = now;
     }
-    entry.snapshot = undefined;
   }
 
   /**

@@ -41,7 +41,6 @@ export class SelfState {
       incarnation: 0,
       state: 'alive',
       stateChangeAt: Number.NEGATIVE_INFINITY,
-      snapshot: undefined,
       rttMs: undefined,
       pushState: undefined,
     };
@@ -95,7 +94,6 @@ export class SelfState {
   /** Outside the cluster (not started, or left): keeps `meta` for our entry, announcing nothing. */
   rememberMeta(meta: Uint8Array): void {
     this.current.meta = meta;
-    this.current.snapshot = undefined;
   }
 
   /** A ping to `node` with our `Source*` fields (reference §7.9). */
@@ -128,7 +126,6 @@ export class SelfState {
       return;
     }
     self.incarnation = inc;
-    self.snapshot = undefined;
     this.health.apply(fx, 1);
     this.queues.queue({ type: 'alive', incarnation: inc, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: this.config.vsn });
     fx.emit({ type: 'self:refute', incarnation: inc, accuser, accusation });
