@@ -11,7 +11,8 @@
  * - `--sim N`: the simulator with N nodes converged by `bootstrapConverged`, run `--sim-seconds`
  *   of virtual time (past every node's first push/pull); per entry = (heap then − heap of N
  *   started, unjoined nodes) / N², as bench/sim-steady.ts. Also prints the CPU seconds of the
- *   run's last 60 virtual seconds (user + system), for speed A/B against another checkout.
+ *   run's last `--window` virtual seconds (default 60; user + system), for speed A/B against
+ *   another checkout.
  * Heap after two full GCs (`heapUsed`); without `--expose-gc` the figures are meaningless.
  */
 import { Core } from '../src/core/core.js';
@@ -51,23 +52,23 @@ function coreFigure(n: number): Core {
   return core;
 }
 
-async function simFigure(n: number, seconds: number): Promise<void> {
+async function simFigure(n: number, seconds: number, windowS: number): Promise<void> {
   const heap0 = heapUsed();
   const sim = new Simulator({ seed: 1, recordLog: false });
   for (const name of nodeNames(n)) await sim.addNode(name);
   const heap1 = heapUsed();
   sim.bootstrapConverged();
-  await sim.runFor((seconds - 60) * 1000);
+  await sim.runFor((seconds - windowS) * 1000);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await sim.runFor(60_000);
+  await sim.runFor(windowS * 1000);
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - t0) / 1000;
   const heap2 = heapUsed();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   console.log(
     `sim N=${n}: ${((heap2 - heap1) / (n * n)).toFixed(1)} B per member entry; idle node ${((heap1 - heap0) / n / 1024).toFixed(1)} KiB; ` +
-      `heap ${((heap2 - heap0) / 1e6).toFixed(0)} MB; last 60 sim s: ${cpuS.toFixed(2)} CPU s, ${wall.toFixed(2)} wall s (${(60 / cpuS).toFixed(1)} sim s / CPU s)`,
+      `heap ${((heap2 - heap0) / 1e6).toFixed(0)} MB; last ${windowS} sim s: ${cpuS.toFixed(2)} CPU s, ${wall.toFixed(2)} wall s (${(windowS / cpuS).toFixed(1)} sim s / CPU s)`,
   );
 }
 
@@ -75,4 +76,4 @@ const coreN = option('core');
 const simN = option('sim');
 /** The measured core, kept reachable for a heap snapshot taken after this script. */
 export const measured = coreN === undefined ? undefined : coreFigure(coreN);
-if (simN !== undefined) await simFigure(simN, option('sim-seconds') ?? 120);
+if (simN !== undefined) await simFigure(simN, option('sim-seconds') ?? 120, option('window') ?? 60);
