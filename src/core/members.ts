@@ -13,7 +13,9 @@ import type { EncodedPushNodeState } from '../wire/bodies.js';
 
 /**
  * One member as the core tracks it. Mutable, internal: the host only ever sees frozen
- * `MemberSnapshot`s built from it.
+ * `MemberSnapshot`s built from it. Every field is always present (one hidden class, in-object
+ * fields); `addr`, `meta` and `vsn` hold interned arrays shared with other entries (intern.ts), so
+ * they are replaced, never written into (docs/architecture.md, "The member table's layout").
  */
 export interface MemberEntry {
   readonly name: string;
@@ -34,10 +36,11 @@ export interface MemberEntry {
   /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. */
   rttMs: number | undefined;
   /**
-   * This entry as last sent in a push/pull, with its encoding (push-pull.ts `pushStateOf`); reused
-   * while its fields still match the entry's, so no code path has to remember to clear it.
+   * This entry as last sent in a push/pull, with its encoding (push-state.ts `pushStateOf`, maybe
+   * shared with other entries); reused while its fields still match the entry's, so no code path
+   * has to remember to clear it.
    */
-  pushState?: EncodedPushNodeState | undefined;
+  pushState: EncodedPushNodeState | undefined;
 }
 
 /** Member counts by state (self included). */

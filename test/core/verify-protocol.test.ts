@@ -28,6 +28,7 @@ describe('verifyProtocol with our own current entries marked', () => {
           state: STATES[l.state]!,
           stateChangeAt: 0,
           rttMs: undefined,
+          pushState: undefined,
         }));
         for (const e of entries) table.add(e, random);
         // Remote: strangers, and copies of our entries (marked current) in between.
