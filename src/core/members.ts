@@ -7,13 +7,15 @@
  * @module
  */
 import { ipToBytes } from '../address.js';
-import type { MemberSnapshot, MemberState } from '../events.js';
+import type { MemberState } from '../events.js';
 import type { Random } from './random.js';
 import type { EncodedPushNodeState } from '../wire/bodies.js';
 
 /**
  * One member as the core tracks it. Mutable, internal: the host only ever sees frozen
- * `MemberSnapshot`s built from it.
+ * `MemberSnapshot`s built from it. Every field is always present (one hidden class, in-object
+ * fields); `addr`, `meta` and `vsn` hold interned arrays shared with other entries (intern.ts), so
+ * they are replaced, never written into (docs/architecture.md, "The member table's layout").
  */
 export interface MemberEntry {
   readonly name: string;
@@ -27,21 +29,20 @@ export interface MemberEntry {
   /** Always 6 bytes [pmin, pmax, pcur, dmin, dmax, dcur]; zeros when never received. */
   vsn: Uint8Array;
   /** hearsay features the member announced (`Hf`); kept when a Go relay's alive omits the key. */
-  features?: number;
+  features: number | undefined;
   /** u32. */
   incarnation: number;
   state: MemberState;
   /** `now` of the last state change; −∞ for an entry that was never alive (Go's zero time). */
   stateChangeAt: number;
-  /** Cached snapshot; cleared on any change. */
-  snapshot: MemberSnapshot | undefined;
-  /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. Absent reads as undefined. */
-  rttMs?: number | undefined;
+  /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. */
+  rttMs: number | undefined;
   /**
-   * This entry as last sent in a push/pull, with its encoding (push-pull.ts `pushStateOf`); reused
-   * while its fields still match the entry's, so no code path has to remember to clear it.
+   * This entry as last sent in a push/pull, with its encoding (push-state.ts `pushStateOf`, maybe
+   * shared with other entries); reused while its fields still match the entry's, so no code path
+   * has to remember to clear it.
    */
-  pushState?: EncodedPushNodeState | undefined;
+  pushState: EncodedPushNodeState | undefined;
 }
 
 /** Member counts by state (self included). */
@@ -112,7 +113,6 @@ export class MemberTable {
       entry.state = state;
       entry.stateChangeAt = now;
     }
-    entry.snapshot = undefined;
   }
 
   /**

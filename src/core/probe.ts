@@ -348,7 +348,6 @@ export class ProbeCycle {
     const entry = this.d.members.get(p.target.name);
     if (entry !== p.target) return;
     entry.rttMs = smoothRtt(entry.rttMs, rttMs);
-    entry.snapshot = undefined;
     if (this.d.config.reportProbes === true) fx.emit({ type: 'probe', member: snapshotOf(entry), rttMs, payload: ack.payload ?? EMPTY });
   }
 

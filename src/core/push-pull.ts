@@ -6,12 +6,11 @@
  * it missed, and the same exchange (with `join` set) is how a node joins.
  * @module
  */
-import type { MemberState } from '../events.js';
 import { METRIC } from '../observability.js';
 import { EncodedPushNodeState } from '../wire/bodies.js';
 import { protocolMax, protocolMin, protocolRangeValid } from '../wire/capabilities.js';
 import { encodeMessage } from '../wire/codec.js';
-import { NodeStateNumber, type NodeStateNumberValue, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
+import { NodeStateNumber, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import { JOIN_REFUSED_PREFIX, type Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
@@ -20,6 +19,7 @@ import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './random.js';
 import type { FailedMembers } from './reconnect.js';
+import { pushStateOf } from './push-state.js';
 import { drop } from './report.js';
 import type { SelfState } from './self.js';
 import type { Membership } from './state-merge.js';
@@ -29,13 +29,6 @@ import type { PushPullTickTimer } from './timers.js';
 const EMPTY = new Uint8Array(0);
 /** memberlist `pushPullScaleThreshold`. */
 const PUSH_PULL_SCALE_THRESHOLD = 32;
-
-const STATE_NUMBER: Readonly<Record<MemberState, NodeStateNumberValue>> = {
-  alive: NodeStateNumber.alive,
-  suspect: NodeStateNumber.suspect,
-  dead: NodeStateNumber.dead,
-  left: NodeStateNumber.left,
-};
 
 /**
  * memberlist `pushPullScale`: the interval unchanged up to 32 members, then
@@ -48,30 +41,6 @@ export function pushPullScale(intervalMs: number, n: number): number {
 }
 
 /**
- * `e` as a push/pull entry: the one kept on the entry while every field still matches (checked
- * here, by value and array identity, rather than cleared by each writer of an entry), else a new
- * one, kept. Entries change rarely, so a push/pull mostly reuses encoded bytes.
- */
-function pushStateOf(e: MemberEntry): EncodedPushNodeState {
-  const state = STATE_NUMBER[e.state];
-  const kept = e.pushState;
-  if (
-    kept !== undefined &&
-    kept.incarnation === e.incarnation &&
-    kept.state === state &&
-    kept.addr === e.addr &&
-    kept.port === e.port &&
-    kept.meta === e.meta &&
-    kept.vsn === e.vsn &&
-    kept.features === (e.features || undefined)
-  ) {
-    return kept;
-  }
-  const fresh = new EncodedPushNodeState(e.name, e.addr, e.port, e.meta, e.incarnation, state, e.vsn, e.features || undefined);
-  e.pushState = fresh;
-  return fresh;
-}
-
 /**
  * Our whole table (self and every state, in probe order) as a push/pull message. Its user state is
  * empty: the core cannot call the host, so the driver fills it in from the user-state hook just

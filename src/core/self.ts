@@ -38,11 +38,10 @@ export class SelfState {
       address: bytesToHostPort(config.advertiseAddr, config.advertisePort) ?? '',
       meta: config.meta,
       vsn: config.vsn,
-      ...ownFeatures(config),
+      features: config.features || undefined, // announced in our own alive and push/pull entry (`Hf`)
       incarnation: 0,
       state: 'alive',
       stateChangeAt: Number.NEGATIVE_INFINITY,
-      snapshot: undefined,
       rttMs: undefined,
       pushState: undefined,
     };
@@ -96,7 +95,6 @@ export class SelfState {
   /** Outside the cluster (not started, or left): keeps `meta` for our entry, announcing nothing. */
   rememberMeta(meta: Uint8Array): void {
     this.current.meta = meta;
-    this.current.snapshot = undefined;
   }
 
   /** A ping to `node` with our `Source*` fields (reference §7.9). */
@@ -129,7 +127,6 @@ export class SelfState {
       return;
     }
     self.incarnation = inc;
-    self.snapshot = undefined;
     this.health.apply(fx, 1);
     this.queues.queue({ type: 'alive', incarnation: inc, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: this.config.vsn, ...ownFeatures(this.config) });
     fx.emit({ type: 'self:refute', incarnation: inc, accuser, accusation });

@@ -1,8 +1,11 @@
 /**
- * Frozen `MemberSnapshot`s, built lazily from member entries and cached until the entry changes.
+ * Frozen `MemberSnapshot`s, built from member entries when asked.
  *
  * Snapshots are only made when an event is emitted or the host asks (`members()`, `member()`),
- * never per packet: the simulator runs thousands of cores and most gossip changes nothing.
+ * never per packet: the simulator runs thousands of cores and most gossip changes nothing. They
+ * are not kept on the entry: a snapshot with its metadata copy, tags and versions is several
+ * hundred bytes, more than the entry itself, and one per member per node made up most of the
+ * member table's heap (issue 12).
  * @module
  */
 import { bytesToIp } from '../address.js';
@@ -25,10 +28,9 @@ export function versionsOf(vsn: Uint8Array): MemberVersions {
   });
 }
 
-/** The entry's snapshot: the cached one if the entry has not changed since, else a new frozen one. */
+/** A new frozen snapshot of the entry as it is now. */
 export function snapshotOf(entry: MemberEntry): MemberSnapshot {
-  if (entry.snapshot !== undefined) return entry.snapshot;
-  const snap: MemberSnapshot = Object.freeze({
+  return Object.freeze({
     name: entry.name,
     address: entry.address,
     host: bytesToIp(entry.addr) ?? '',
@@ -41,6 +43,4 @@ export function snapshotOf(entry: MemberEntry): MemberSnapshot {
     versions: versionsOf(entry.vsn),
     rttMs: entry.rttMs,
   });
-  entry.snapshot = snap;
-  return snap;
 }

@@ -29,6 +29,7 @@ import type { CoreConfig } from './config.js';
 import type { ConflictLog } from './conflicts.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
+import { internAddr, internMeta, internString, internVsn } from './intern.js';
 import type { MemberEntry, MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { GossipQueues } from './queues.js';
@@ -113,7 +114,7 @@ export class Membership {
       drop(fx, 'bad-vsn', { node: a.node, pmin: protocolMin(vsn), pmax: protocolMax(vsn) }, 'ignoring alive: protocol versions are wrong');
       return;
     }
-    const meta = a.meta ?? EMPTY;
+    const meta = internMeta(a.meta ?? EMPTY);
     let entry = members.get(a.node);
     let updatesNode = false;
     let isNew = false;
@@ -129,17 +130,17 @@ export class Membership {
       // the alive below; an alive at incarnation 0 therefore leaves a never-alive entry (reaped on wrap).
       entry = {
         name: a.node,
-        addr: a.addr,
+        addr: internAddr(a.addr),
         port: a.port,
-        address,
+        address: internString(address),
         meta,
-        vsn: vsn.length >= 6 ? vsn.subarray(0, 6) : new Uint8Array(6),
+        vsn: internVsn(vsn),
         incarnation: 0,
         state: 'dead',
         stateChangeAt: Number.NEGATIVE_INFINITY,
-        snapshot: undefined,
         rttMs: undefined,
         pushState: undefined,
+        features: undefined,
       };
       members.add(entry, this.d.random);
     } else if (!bytesEqual(entry.addr, a.addr) || entry.port !== a.port) {
@@ -186,14 +187,14 @@ export class Membership {
     // Back from dead or left: its stale accusations may still arrive (trust.ts).
     if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, neverAlive);
     const previous = wasUp && (metaChanged || addrChanged) && !isSelf ? snapshotOf(entry) : undefined;
-    if (vsn.length >= 6) entry.vsn = vsn.length === 6 ? vsn : vsn.subarray(0, 6);
+    if (vsn.length >= 6) entry.vsn = internVsn(vsn);
     entry.incarnation = a.incarnation;
     entry.meta = meta;
     if (a.features !== undefined) entry.features = a.features;
     if (addrChanged) {
-      entry.addr = a.addr;
+      entry.addr = internAddr(a.addr);
       entry.port = a.port;
-      entry.address = bytesToHostPort(a.addr, a.port) ?? entry.address;
+      entry.address = internString(bytesToHostPort(a.addr, a.port) ?? entry.address);
       entry.rttMs = undefined; // another host or process: the old round trips say nothing about it
     }
     members.setState(entry, 'alive', now);

@@ -225,7 +225,7 @@ describe('whose accusations count', () => {
     const members = new MemberTable();
     const failed = new FailedMembers();
     const trust = new AccuserTrust({ config: cfg, members, failed });
-    const entry: MemberEntry = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', stateChangeAt: 0, snapshot: undefined };
+    const entry: MemberEntry = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', stateChangeAt: 0, rttMs: undefined, pushState: undefined, features: undefined };
     failed.remember(entry, 100);
     members.add({ ...entry, state: 'alive' }, seededRandom(1));
     trust.noteUp('B', 1000, true);

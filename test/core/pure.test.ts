@@ -219,7 +219,7 @@ describe('TransmitLimitedQueue', () => {
 });
 
 function entry(name: string, state: MemberEntry['state'] = 'alive', stateChangeAt = 0): MemberEntry {
-  return { name, addr: Uint8Array.of(10, 0, 0, 1), port: 1, address: '10.0.0.1:1', meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state, stateChangeAt, snapshot: undefined };
+  return { name, addr: Uint8Array.of(10, 0, 0, 1), port: 1, address: '10.0.0.1:1', meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state, stateChangeAt, rttMs: undefined, pushState: undefined, features: undefined };
 }
 
 describe('MemberTable', () => {

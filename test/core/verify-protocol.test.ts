@@ -27,7 +27,9 @@ describe('verifyProtocol with our own current entries marked', () => {
           incarnation: 1,
           state: STATES[l.state]!,
           stateChangeAt: 0,
-          snapshot: undefined,
+          rttMs: undefined,
+          pushState: undefined,
+          features: undefined,
         }));
         for (const e of entries) table.add(e, random);
         // Remote: strangers, and copies of our entries (marked current) in between.
