@@ -15,7 +15,7 @@ for (const name of names) nodes.push(await Hearsay.start({ name, bind: '127.0.0.
 const [config, ...others] = nodes as [Hearsay, ...Hearsay[]];
 
 /** Resolves once `test()` holds, checked on every state change; rejects after `ms`. */
-function until(node: Hearsay, test: () => boolean, what: string, ms = 10_000): Promise<void> {
+function until(node: Hearsay, test: () => boolean, what: string, ms = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (test()) return resolve();
     const timer = setTimeout(() => reject(new Error(`${node.localMember.name}: timed out waiting for ${what}`)), ms);
@@ -58,7 +58,7 @@ try {
   // A cluster-wide event: every node, the publisher first, gets it once.
   const reloads = nodes.map((n) => new Promise<string>((resolve) => n.once('event', (e) => resolve(`${n.localMember.name} got ${e.name} from ${e.from}`))));
   config.publish('reload', new TextEncoder().encode('flags'));
-  const got = await Promise.race([Promise.all(reloads), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('reload event not delivered everywhere')), 10_000))]);
+  const got = await Promise.race([Promise.all(reloads), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('reload event not delivered everywhere')), 30_000))]);
   console.log(`${got.length} nodes got the reload event`);
 
   stop.abort();

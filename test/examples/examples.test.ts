@@ -5,21 +5,22 @@
 import { describe, expect, it } from 'vitest';
 import { runExample } from './run.js';
 
-async function ok(file: string, args: readonly string[] = []): Promise<string> {
-  const r = await runExample(file, args);
+async function ok(file: string, args: readonly string[] = [], timeoutMs?: number): Promise<string> {
+  const r = await runExample(file, args, timeoutMs);
   expect(r.code, `examples/${file} exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
 
 describe('examples', () => {
   it('kv-gossip: five nodes replicate feature flags and builds, watch them in order, and all get one reload event', async () => {
-    const out = await ok('kv-gossip.ts');
+    // Its own waits are 30 s each (a loaded CI machine); the process gets room for two of them.
+    const out = await ok('kv-gossip.ts', [], 75_000);
     expect(out).toContain('worker-2 sees flags {"flags/dark-mode":"on"}');
     expect(out).toContain('worker-2 sees builds config-1@1.0.0, web-1@1.0.1, web-2@1.0.2, worker-1@1.0.3, worker-2@1.0.4');
     expect(out).toContain('5 nodes got the reload event');
     expect(out).toContain('config-1 watched flags/checkout-v2=on, flags/dark-mode=off, flags/dark-mode=on, flags/checkout-v2=(deleted)');
     expect(out).toContain("every watcher saw the flag changes in the owner's order: true");
-  });
+  }, 90_000);
 
   it('basic: two nodes join, see a tag change and a leave', async () => {
     const out = await ok('basic.ts');
