@@ -116,16 +116,7 @@ export class StateEngine {
     const peers = ctx.capablePeers();
     if (peers.length === 0) return;
     this.events.gossip(ctx, peers);
-    for (const [member, h] of [...this.hot]) {
-      const r = this.store.replica(member);
-      if (r === undefined) {
-        this.hot.delete(member);
-        continue;
-      }
-      const bytes = this.deltaMessages(member, { generation: r.generation, version: h.since, fill: -1 }, 1)[0];
-      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) ctx.send(to, bytes);
-      if (--h.left <= 0) this.hot.delete(member);
-    }
+    for (const [member, h] of [...this.hot]) this.transmit(ctx, member, h, peers);
   }
 
   /** Whether the gossip tick has anything to send (the runner parks the tick otherwise). */
@@ -193,16 +184,39 @@ export class StateEngine {
     for (const c of result) ctx.emit(c);
   }
 
+  /**
+   * Marks `member`'s changes from `since` hot. A member that was not hot already has its delta sent
+   * at once, as the first of its transmits: waiting for the next gossip tick would add half a tick
+   * on average at every hop. One already hot goes on the next tick with the rest, so a burst of
+   * changes still costs one datagram per tick and the transmit limit bounds the total as before.
+   */
   private heat(ctx: StateContext, member: string, since: number): void {
     const n = ctx.capablePeers().length;
     // memberlist's retransmit limit: mult × ceil(log10(n + 1)), mult 4.
     const limit = 4 * Math.max(1, Math.ceil(Math.log10(n + 2)));
     const h = this.hot.get(member);
-    if (h === undefined) this.hot.set(member, { since, left: limit });
-    else {
+    if (h !== undefined) {
       h.since = Math.min(h.since, since);
       h.left = limit;
+      return;
     }
+    const fresh: Hot = { since, left: limit };
+    this.hot.set(member, fresh);
+    this.transmit(ctx, member, fresh, ctx.capablePeers());
+  }
+
+  /** Sends `member`'s hot delta to a few random capable peers; one of its transmits. */
+  private transmit(ctx: StateContext, member: string, h: Hot, peers: readonly string[]): void {
+    const r = this.store.replica(member);
+    if (r === undefined) {
+      this.hot.delete(member);
+      return;
+    }
+    if (peers.length > 0) {
+      const bytes = this.deltaMessages(member, { generation: r.generation, version: h.since, fill: -1 }, 1)[0];
+      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) ctx.send(to, bytes);
+    }
+    if (--h.left <= 0) this.hot.delete(member);
   }
 
   private sendSummary(ctx: StateContext, to: string, buckets: readonly number[], wantReply: boolean): void {

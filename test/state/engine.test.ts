@@ -68,6 +68,23 @@ describe('state engine: gossip', () => {
     expect(names.filter((n) => b.view(n, 'n0')['flag'] === 'on').length).toBe(20);
   });
 
+  it('relays a change that is new to it at once, before any gossip tick', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    const b = new Bench(names, STATE_DEFAULTS, 3);
+    b.set('n0', 'flag', 'on');
+    b.deliverAll(); // no gossip tick: only sends on write and on receipt
+    const have = names.filter((n) => b.view(n, 'n0')['flag'] === 'on').length;
+    expect(have).toBeGreaterThanOrEqual(15);
+    // Each node sends it at once only when it first hears it: one datagram per peer picked, no more.
+    expect(b.sentCount).toBeLessThanOrEqual(have * STATE_DEFAULTS.gossipNodes);
+  });
+
+  it('a burst of writes is sent at once only for the first; the rest go with the next tick', () => {
+    const b = new Bench(['a', 'b', 'c', 'd', 'e']);
+    for (let i = 0; i < 10; i++) b.set('a', `k${i}`, `${i}`);
+    expect(b.sentCount).toBe(STATE_DEFAULTS.gossipNodes);
+  });
+
   it('a gossiped delta that does not start where the receiver is leaves it unchanged (gap)', () => {
     const b = new Bench(['a', 'b']);
     b.set('a', 'one', '1');
