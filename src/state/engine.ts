@@ -43,8 +43,14 @@ export interface StateContext {
   drop(reason: string, detail: Readonly<Record<string, unknown>>): void;
 }
 
-/** Most delta datagrams one exchange step sends: bounds the work a single message can cause. */
-const MAX_DELTAS_PER_STEP = 16;
+/**
+ * Most delta datagrams one exchange step sends: bounds the work a single message can cause (about
+ * 180 KB at a 1,400-byte budget). Large enough that one summary datagram's members (about 45 with
+ * short names) and one member's whole replica among them (`maxNodeBytes` 64 KiB ≈ 60 datagrams)
+ * are answered at once, so a joiner that holds nothing gets everything in its first exchange
+ * instead of 16 datagrams per sync round.
+ */
+const MAX_DELTAS_PER_STEP = 128;
 /** Bytes reserved for a delta's header (type, kind, names, numbers) inside the packet budget. */
 const DELTA_HEADER_BYTES = 320;
 
@@ -219,22 +225,33 @@ export class StateEngine {
     if (--h.left <= 0) this.hot.delete(member);
   }
 
+  /**
+   * Summaries of every bucket in `buckets`, whole buckets packed into as many datagrams as they take:
+   * a peer that is far behind (a joiner) learns the whole difference in one exchange, not one
+   * datagram's worth per sync round. Bounded by the bucket count ({@link DIGEST_BUCKETS}).
+   */
   private sendSummary(ctx: StateContext, to: string, buckets: readonly number[], wantReply: boolean): void {
-    // Fill one datagram: whole buckets while they fit; the rest wait for the next round.
     const byBucket = this.entriesByBucket(new Set(buckets));
-    const chosen: number[] = [];
-    const entries: SummaryEntry[] = [];
-    let used = 64 + utf8Length(this.self);
+    const base = 64 + utf8Length(this.self);
+    let chosen: number[] = [];
+    let entries: SummaryEntry[] = [];
+    let used = base;
+    const flush = (): void => {
+      if (chosen.length > 0) ctx.send(to, encodeStateMessage({ kind: 'summary', from: this.self, wantReply, buckets: chosen, entries }));
+      chosen = [];
+      entries = [];
+      used = base;
+    };
     for (const b of buckets) {
       const es = byBucket.get(b) ?? [];
       let cost = 2;
       for (const e of es) cost += utf8Length(e.member) + 24;
-      if (chosen.length > 0 && used + cost > this.budgetBytes) break;
+      if (chosen.length > 0 && used + cost > this.budgetBytes) flush();
       chosen.push(b);
       entries.push(...es);
       used += cost;
     }
-    if (chosen.length > 0) ctx.send(to, encodeStateMessage({ kind: 'summary', from: this.self, wantReply, buckets: chosen, entries }));
+    flush();
   }
 
   private answerSummary(ctx: StateContext, from: string, buckets: readonly number[], theirs: readonly SummaryEntry[], wantReply: boolean): void {

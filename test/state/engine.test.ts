@@ -26,6 +26,23 @@ describe('state engine: anti-entropy', () => {
     expect(b.sentCount).toBeGreaterThan(4);
   });
 
+  it('a joiner holding nothing has every key after its first sync exchange (100 members, one with 40 KB)', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `node-${i}`);
+    const b = new Bench(names, STATE_DEFAULTS, 5);
+    for (const n of names) for (let k = 0; k < 3; k++) b.set(n, `k${k}`, `${n}-${k}`);
+    for (let k = 0; k < 40; k++) b.set('node-7', `big${k}`, 'x'.repeat(1000));
+    b.deliverAll();
+    const whole = (viewer: string): boolean => names.every((n) => JSON.stringify(b.view(viewer, n)) === JSON.stringify(b.view(n, n)));
+    for (let i = 0; i < 30 && !whole('node-3'); i++) b.syncRound();
+    expect(whole('node-3')).toBe(true);
+    b.add('joiner');
+    b.sentCount = 0;
+    // One exchange: node-3's digest to the joiner, and whatever it causes.
+    b.engine('node-3').sync({ ...b.ctx('node-3'), capablePeers: () => ['joiner'] });
+    b.deliverAll();
+    for (const n of names) expect(b.view('joiner', n), n).toEqual(b.view(n, n));
+  });
+
   it('converges three writers under 30 % loss', () => {
     const b = new Bench(['a', 'b', 'c'], STATE_DEFAULTS, 7);
     for (let i = 0; i < 30; i++) b.set(['a', 'b', 'c'][i % 3]!, `k${i % 7}`, `v${i}`);
