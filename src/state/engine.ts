@@ -15,9 +15,10 @@
  * @module
  */
 import { bucketOf, digestOf, DIGEST_BUCKETS } from './digest.js';
-import { encodeStateMessage, type StateMessage, type SummaryEntry } from './codec.js';
+import { decodeStateMessage, encodeStateMessage, type StateMessage, type SummaryEntry } from './codec.js';
 import type { ClusterEvent } from './event-log.js';
 import { EventGossip } from './event-gossip.js';
+import { Reassembly, split } from './fragments.js';
 import type { ResolvedStateOptions } from './limits.js';
 import { utf8Length, valueLength, type DeltaEntry, type StateValue } from './replica.js';
 import { StateStore, type MemberKeyChange, type ReplicaPosition } from './store.js';
@@ -67,6 +68,9 @@ export class StateEngine {
   readonly events: EventGossip;
   private readonly hot = new Map<string, Hot>();
   private readonly expiries = new Map<string, number>();
+  /** Messages over the budget arrive as fragments (a single large value); see fragments.ts. */
+  private readonly reassembly: Reassembly;
+  private fragmentId = 0;
   /** The digest as of `store.mutations` (recomputing it is O(members); converged nodes reuse it). */
   private cached: { at: number; digest: { root: number; buckets: Uint32Array } } | undefined;
 
@@ -81,6 +85,8 @@ export class StateEngine {
     private readonly budgetBytes: number,
   ) {
     this.store = new StateStore(self, generation);
+    // The largest delta: one whole record beyond a full budget, plus headers.
+    this.reassembly = new Reassembly(budgetBytes + opts.maxKeyBytes + opts.maxValueBytes + 1024);
     this.events = new EventGossip(self, generation, opts.eventWindowMs, budgetBytes, opts.gossipNodes);
   }
 
@@ -158,7 +164,21 @@ export class StateEngine {
       case 'events':
       case 'event-positions':
         return this.events.handle(ctx, m);
+      case 'fragment': {
+        const whole = this.reassembly.add(m.from, m.id, m.index, m.count, m.bytes);
+        if (whole === undefined) return;
+        if (whole === 'bad') return ctx.drop('fragment', { from: m.from });
+        const inner = decodeStateMessage(whole);
+        // One level only, and only the sender's own message: a fragment never carries fragments.
+        if (!inner.ok || inner.message.kind === 'fragment' || inner.message.from !== m.from) return ctx.drop('fragment', { from: m.from });
+        return this.handle(ctx, inner.message);
+      }
     }
+  }
+
+  /** Sends one message, split into fragments when it is over the budget (a single large value). */
+  private send(ctx: StateContext, to: string, bytes: Uint8Array): void {
+    for (const part of split(this.self, bytes.length > this.budgetBytes ? ++this.fragmentId : 0, bytes, this.budgetBytes)) ctx.send(to, part);
   }
 
   private applyDelta(ctx: StateContext, m: Extract<StateMessage, { kind: 'delta' }>): void {
@@ -220,7 +240,7 @@ export class StateEngine {
     }
     if (peers.length > 0) {
       const bytes = this.deltaMessages(member, { generation: r.generation, version: h.since, fill: -1 }, 1)[0];
-      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) ctx.send(to, bytes);
+      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) this.send(ctx, to, bytes);
     }
     if (--h.left <= 0) this.hot.delete(member);
   }
@@ -267,7 +287,7 @@ export class StateEngine {
         if (t !== undefined && !behind && (t.generation > e.generation || t.version > e.version)) theyAhead = true;
         if (!behind || sent >= MAX_DELTAS_PER_STEP) continue;
         for (const bytes of this.deltaMessages(e.member, t, MAX_DELTAS_PER_STEP - sent)) {
-          ctx.send(from, bytes);
+          this.send(ctx, from, bytes);
           sent++;
         }
       }
