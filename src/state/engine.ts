@@ -2,13 +2,14 @@
  * The state engine: the cluster state's protocol decisions, pure like the core.
  *
  * Two paths carry changes between capable hearsay peers:
- * - **Gossip** (fast): a change we make or learn is "hot" for a transmit limit of rounds; each
- *   state gossip round sends its delta, as a datagram, to a few random capable peers, who relay it
- *   in turn (infect-and-die, as memberlist's broadcasts). A receiver that is not exactly where the
+ * - **Gossip** (fast): a change we make or learn is "hot" for a transmit limit; the first transmit
+ *   goes at once, each state gossip round sends one more: its delta, as a datagram, to a few random
+ *   capable peers, who relay it in turn (infect-and-die, as memberlist's broadcasts). A receiver that is not exactly where the
  *   delta starts ignores it (`gap`) and catches up by anti-entropy.
  * - **Anti-entropy** (complete): every sync interval, one digest to one random capable peer. Equal
  *   roots end there: one datagram. Otherwise the peer answers with its bucket hashes, we send a
- *   summary of the differing buckets, and each side sends the deltas the other lacks.
+ *   summary of every differing bucket, and each side sends the deltas the other lacks, so a peer
+ *   far behind catches up in one exchange. A message over the budget goes in fragments.
  *
  * The engine has no clock, no I/O and no randomness of its own: the runner passes `now`, a
  * random source, the membership view and a send function ({@link StateContext}).
