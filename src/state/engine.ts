@@ -4,8 +4,8 @@
  * Two paths carry changes between capable hearsay peers:
  * - **Gossip** (fast): a change we make or learn is "hot" for a transmit limit; the first transmit
  *   goes at once, each state gossip round sends one more: its delta, as a datagram, to a few random
- *   capable peers, who relay it in turn (infect-and-die, as memberlist's broadcasts). A receiver that is not exactly where the
- *   delta starts ignores it (`gap`) and catches up by anti-entropy.
+ *   capable peers, who relay it in turn (infect-and-die, as memberlist's broadcasts). A receiver
+ *   that is not exactly where the delta starts ignores it (`gap`) and catches up by anti-entropy.
  * - **Anti-entropy** (complete): every sync interval, one digest to one random capable peer. Equal
  *   roots end there: one datagram. Otherwise the peer answers with its bucket hashes, we send a
  *   summary of every differing bucket, and each side sends the deltas the other lacks, so a peer
