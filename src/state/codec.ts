@@ -20,7 +20,10 @@ export const STATE_FEATURE = 1;
 export const STATE_WIRE_VERSION = 1;
 
 /** Message kinds. Append only: values are protocol. */
-export const StateKind = { digest: 1, buckets: 2, summary: 3, delta: 4, events: 5, eventPositions: 6 } as const;
+export const StateKind = { digest: 1, buckets: 2, summary: 3, delta: 4, events: 5, eventPositions: 6, fragment: 7 } as const;
+
+/** Most fragments one message is split into (a 4 KiB value at a small budget takes a handful). */
+export const MAX_FRAGMENTS = 64;
 
 /** One member's position in a summary. `fill` is a reset's progress, or -1. */
 export interface SummaryEntry {
@@ -43,6 +46,8 @@ export type StateMessage =
   | { readonly kind: 'event-positions'; readonly from: string; readonly wantReply: boolean; readonly positions: readonly EventPosition[] }
   | { readonly kind: 'buckets'; readonly from: string; readonly root: number; readonly buckets: Uint32Array }
   | { readonly kind: 'summary'; readonly from: string; readonly wantReply: boolean; readonly buckets: readonly number[]; readonly entries: readonly SummaryEntry[] }
+  /** Part `index` of `count` of one larger state message's bytes (`id` numbers the sender's split messages). */
+  | { readonly kind: 'fragment'; readonly from: string; readonly id: number; readonly index: number; readonly count: number; readonly bytes: Uint8Array }
   | {
       readonly kind: 'delta';
       readonly from: string;
@@ -191,6 +196,8 @@ export function encodeStateMessage(m: StateMessage): Uint8Array {
       for (const e of m.entries) o.str(e.member).uint(e.generation).uint(e.version).uint(e.fill + 1);
       return o.finish();
     }
+    case 'fragment':
+      return head(StateKind.fragment, m.from).uint(m.id).uint(m.index).uint(m.count).bytes(m.bytes).finish();
     case 'delta': {
       const o = head(StateKind.delta, m.from).str(m.member).uint(m.generation).uint(m.since).uint(m.upTo).uint(m.latest).byte(m.reset ? 1 : 0).uint(m.floor).uint(m.entries.length);
       for (const e of m.entries) {
@@ -277,6 +284,13 @@ export function decodeStateMessage(buf: Uint8Array): StateDecodeResult {
         }
         if (since > upTo || upTo > latest) throw new Malformed('delta range');
         return { ok: true, message: { kind: 'delta', from, member, generation, since, upTo, latest, reset, floor, entries } };
+      }
+      case StateKind.fragment: {
+        const id = r.uint();
+        const index = r.uint();
+        const count = r.uint();
+        if (count < 2 || count > MAX_FRAGMENTS || index >= count) throw new Malformed('fragment index or count');
+        return { ok: true, message: { kind: 'fragment', from, id, index, count, bytes: r.bytes() } };
       }
       default:
         return { ok: false, reason: 'unknown-kind', detail: `kind ${kind}` };

@@ -2,22 +2,24 @@
  * The state engine: the cluster state's protocol decisions, pure like the core.
  *
  * Two paths carry changes between capable hearsay peers:
- * - **Gossip** (fast): a change we make or learn is "hot" for a transmit limit of rounds; each
- *   state gossip round sends its delta, as a datagram, to a few random capable peers, who relay it
- *   in turn (infect-and-die, as memberlist's broadcasts). A receiver that is not exactly where the
- *   delta starts ignores it (`gap`) and catches up by anti-entropy.
+ * - **Gossip** (fast): a change we make or learn is "hot" for a transmit limit; the first transmit
+ *   goes at once, each state gossip round sends one more: its delta, as a datagram, to a few random
+ *   capable peers, who relay it in turn (infect-and-die, as memberlist's broadcasts). A receiver
+ *   that is not exactly where the delta starts ignores it (`gap`) and catches up by anti-entropy.
  * - **Anti-entropy** (complete): every sync interval, one digest to one random capable peer. Equal
  *   roots end there: one datagram. Otherwise the peer answers with its bucket hashes, we send a
- *   summary of the differing buckets, and each side sends the deltas the other lacks.
+ *   summary of every differing bucket, and each side sends the deltas the other lacks, so a peer
+ *   far behind catches up in one exchange. A message over the budget goes in fragments.
  *
  * The engine has no clock, no I/O and no randomness of its own: the runner passes `now`, a
  * random source, the membership view and a send function ({@link StateContext}).
  * @module
  */
 import { bucketOf, digestOf, DIGEST_BUCKETS } from './digest.js';
-import { encodeStateMessage, type StateMessage, type SummaryEntry } from './codec.js';
+import { decodeStateMessage, encodeStateMessage, type StateMessage, type SummaryEntry } from './codec.js';
 import type { ClusterEvent } from './event-log.js';
 import { EventGossip } from './event-gossip.js';
+import { Reassembly, split } from './fragments.js';
 import type { ResolvedStateOptions } from './limits.js';
 import { utf8Length, valueLength, type DeltaEntry, type StateValue } from './replica.js';
 import { StateStore, type MemberKeyChange, type ReplicaPosition } from './store.js';
@@ -43,8 +45,14 @@ export interface StateContext {
   drop(reason: string, detail: Readonly<Record<string, unknown>>): void;
 }
 
-/** Most delta datagrams one exchange step sends: bounds the work a single message can cause. */
-const MAX_DELTAS_PER_STEP = 16;
+/**
+ * Most delta datagrams one exchange step sends: bounds the work a single message can cause (about
+ * 180 KB at a 1,400-byte budget). Large enough that one summary datagram's members (about 45 with
+ * short names) and one member's whole replica among them (`maxNodeBytes` 64 KiB ≈ 60 datagrams)
+ * are answered at once, so a joiner that holds nothing gets everything in its first exchange
+ * instead of 16 datagrams per sync round.
+ */
+const MAX_DELTAS_PER_STEP = 128;
 /** Bytes reserved for a delta's header (type, kind, names, numbers) inside the packet budget. */
 const DELTA_HEADER_BYTES = 320;
 
@@ -61,6 +69,9 @@ export class StateEngine {
   readonly events: EventGossip;
   private readonly hot = new Map<string, Hot>();
   private readonly expiries = new Map<string, number>();
+  /** Messages over the budget arrive as fragments (a single large value); see fragments.ts. */
+  private readonly reassembly: Reassembly;
+  private fragmentId = 0;
   /** The digest as of `store.mutations` (recomputing it is O(members); converged nodes reuse it). */
   private cached: { at: number; digest: { root: number; buckets: Uint32Array } } | undefined;
 
@@ -75,6 +86,8 @@ export class StateEngine {
     private readonly budgetBytes: number,
   ) {
     this.store = new StateStore(self, generation);
+    // The largest delta: one whole record beyond a full budget, plus headers.
+    this.reassembly = new Reassembly(budgetBytes + opts.maxKeyBytes + opts.maxValueBytes + 1024);
     this.events = new EventGossip(self, generation, opts.eventWindowMs, budgetBytes, opts.gossipNodes);
   }
 
@@ -116,16 +129,7 @@ export class StateEngine {
     const peers = ctx.capablePeers();
     if (peers.length === 0) return;
     this.events.gossip(ctx, peers);
-    for (const [member, h] of [...this.hot]) {
-      const r = this.store.replica(member);
-      if (r === undefined) {
-        this.hot.delete(member);
-        continue;
-      }
-      const bytes = this.deltaMessages(member, { generation: r.generation, version: h.since, fill: -1 }, 1)[0];
-      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) ctx.send(to, bytes);
-      if (--h.left <= 0) this.hot.delete(member);
-    }
+    for (const [member, h] of [...this.hot]) this.transmit(ctx, member, h, peers);
   }
 
   /** Whether the gossip tick has anything to send (the runner parks the tick otherwise). */
@@ -161,7 +165,21 @@ export class StateEngine {
       case 'events':
       case 'event-positions':
         return this.events.handle(ctx, m);
+      case 'fragment': {
+        const whole = this.reassembly.add(m.from, m.id, m.index, m.count, m.bytes);
+        if (whole === undefined) return;
+        if (whole === 'bad') return ctx.drop('fragment', { from: m.from });
+        const inner = decodeStateMessage(whole);
+        // One level only, and only the sender's own message: a fragment never carries fragments.
+        if (!inner.ok || inner.message.kind === 'fragment' || inner.message.from !== m.from) return ctx.drop('fragment', { from: m.from });
+        return this.handle(ctx, inner.message);
+      }
     }
+  }
+
+  /** Sends one message, split into fragments when it is over the budget (a single large value). */
+  private send(ctx: StateContext, to: string, bytes: Uint8Array): void {
+    for (const part of split(this.self, bytes.length > this.budgetBytes ? ++this.fragmentId : 0, bytes, this.budgetBytes)) ctx.send(to, part);
   }
 
   private applyDelta(ctx: StateContext, m: Extract<StateMessage, { kind: 'delta' }>): void {
@@ -193,34 +211,68 @@ export class StateEngine {
     for (const c of result) ctx.emit(c);
   }
 
+  /**
+   * Marks `member`'s changes from `since` hot. A member that was not hot already has its delta sent
+   * at once, as the first of its transmits: waiting for the next gossip tick would add half a tick
+   * on average at every hop. One already hot goes on the next tick with the rest, so a burst of
+   * changes still costs one datagram per tick and the transmit limit bounds the total as before.
+   */
   private heat(ctx: StateContext, member: string, since: number): void {
     const n = ctx.capablePeers().length;
     // memberlist's retransmit limit: mult × ceil(log10(n + 1)), mult 4.
     const limit = 4 * Math.max(1, Math.ceil(Math.log10(n + 2)));
     const h = this.hot.get(member);
-    if (h === undefined) this.hot.set(member, { since, left: limit });
-    else {
+    if (h !== undefined) {
       h.since = Math.min(h.since, since);
       h.left = limit;
+      return;
     }
+    const fresh: Hot = { since, left: limit };
+    this.hot.set(member, fresh);
+    this.transmit(ctx, member, fresh, ctx.capablePeers());
   }
 
+  /** Sends `member`'s hot delta to a few random capable peers; one of its transmits. */
+  private transmit(ctx: StateContext, member: string, h: Hot, peers: readonly string[]): void {
+    const r = this.store.replica(member);
+    if (r === undefined) {
+      this.hot.delete(member);
+      return;
+    }
+    if (peers.length > 0) {
+      const bytes = this.deltaMessages(member, { generation: r.generation, version: h.since, fill: -1 }, 1)[0];
+      if (bytes !== undefined) for (const to of pick(ctx, peers, this.opts.gossipNodes)) this.send(ctx, to, bytes);
+    }
+    if (--h.left <= 0) this.hot.delete(member);
+  }
+
+  /**
+   * Summaries of every bucket in `buckets`, whole buckets packed into as many datagrams as they take:
+   * a peer that is far behind (a joiner) learns the whole difference in one exchange, not one
+   * datagram's worth per sync round. Bounded by the bucket count ({@link DIGEST_BUCKETS}).
+   */
   private sendSummary(ctx: StateContext, to: string, buckets: readonly number[], wantReply: boolean): void {
-    // Fill one datagram: whole buckets while they fit; the rest wait for the next round.
     const byBucket = this.entriesByBucket(new Set(buckets));
-    const chosen: number[] = [];
-    const entries: SummaryEntry[] = [];
-    let used = 64 + utf8Length(this.self);
+    const base = 64 + utf8Length(this.self);
+    let chosen: number[] = [];
+    let entries: SummaryEntry[] = [];
+    let used = base;
+    const flush = (): void => {
+      if (chosen.length > 0) ctx.send(to, encodeStateMessage({ kind: 'summary', from: this.self, wantReply, buckets: chosen, entries }));
+      chosen = [];
+      entries = [];
+      used = base;
+    };
     for (const b of buckets) {
       const es = byBucket.get(b) ?? [];
       let cost = 2;
       for (const e of es) cost += utf8Length(e.member) + 24;
-      if (chosen.length > 0 && used + cost > this.budgetBytes) break;
+      if (chosen.length > 0 && used + cost > this.budgetBytes) flush();
       chosen.push(b);
       entries.push(...es);
       used += cost;
     }
-    if (chosen.length > 0) ctx.send(to, encodeStateMessage({ kind: 'summary', from: this.self, wantReply, buckets: chosen, entries }));
+    flush();
   }
 
   private answerSummary(ctx: StateContext, from: string, buckets: readonly number[], theirs: readonly SummaryEntry[], wantReply: boolean): void {
@@ -236,7 +288,7 @@ export class StateEngine {
         if (t !== undefined && !behind && (t.generation > e.generation || t.version > e.version)) theyAhead = true;
         if (!behind || sent >= MAX_DELTAS_PER_STEP) continue;
         for (const bytes of this.deltaMessages(e.member, t, MAX_DELTAS_PER_STEP - sent)) {
-          ctx.send(from, bytes);
+          this.send(ctx, from, bytes);
           sent++;
         }
       }

@@ -28,6 +28,23 @@ describe.each(SEEDS)('cluster state in the simulator (seed %i)', (seed) => {
     });
   });
 
+  it('under 10 % loss, each write reaches all N = 50 nodes within 3 gossip ticks (600 ms, virtual), relayed on receipt', async () => {
+    await withSeed(seed, async () => {
+      const sim = await convergedCluster(50, { seed, network: { loss: 0.1 } });
+      const took: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const writer = `n${(i * 11) % 50}`;
+        const t0 = sim.now;
+        sim.node(writer).state.set('w', `v${i}`);
+        const ok = await sim.runUntil(() => sim.runningNames().every((n) => sim.node(n).state.get('w', writer) === `v${i}`), 5000, 5);
+        expect(ok).toBe(true);
+        took.push(sim.now - t0);
+        await sim.runFor(3000);
+      }
+      expect(Math.max(...took)).toBeLessThanOrEqual(600);
+    });
+  }, 60_000);
+
   it('a 50/50 partition with writes on both sides converges within 10 s of membership merging after the heal (N = 40)', async () => {
     await withSeed(seed, async () => {
       const n = 40;

@@ -26,6 +26,23 @@ describe('state engine: anti-entropy', () => {
     expect(b.sentCount).toBeGreaterThan(4);
   });
 
+  it('a joiner holding nothing has every key after its first sync exchange (100 members, one with 40 KB)', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `node-${i}`);
+    const b = new Bench(names, STATE_DEFAULTS, 5);
+    for (const n of names) for (let k = 0; k < 3; k++) b.set(n, `k${k}`, `${n}-${k}`);
+    for (let k = 0; k < 40; k++) b.set('node-7', `big${k}`, 'x'.repeat(1000));
+    b.deliverAll();
+    const whole = (viewer: string): boolean => names.every((n) => JSON.stringify(b.view(viewer, n)) === JSON.stringify(b.view(n, n)));
+    for (let i = 0; i < 30 && !whole('node-3'); i++) b.syncRound();
+    expect(whole('node-3')).toBe(true);
+    b.add('joiner');
+    b.sentCount = 0;
+    // One exchange: node-3's digest to the joiner, and whatever it causes.
+    b.engine('node-3').sync({ ...b.ctx('node-3'), capablePeers: () => ['joiner'] });
+    b.deliverAll();
+    for (const n of names) expect(b.view('joiner', n), n).toEqual(b.view(n, n));
+  });
+
   it('converges three writers under 30 % loss', () => {
     const b = new Bench(['a', 'b', 'c'], STATE_DEFAULTS, 7);
     for (let i = 0; i < 30; i++) b.set(['a', 'b', 'c'][i % 3]!, `k${i % 7}`, `v${i}`);
@@ -68,6 +85,23 @@ describe('state engine: gossip', () => {
     expect(names.filter((n) => b.view(n, 'n0')['flag'] === 'on').length).toBe(20);
   });
 
+  it('relays a change that is new to it at once, before any gossip tick', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    const b = new Bench(names, STATE_DEFAULTS, 3);
+    b.set('n0', 'flag', 'on');
+    b.deliverAll(); // no gossip tick: only sends on write and on receipt
+    const have = names.filter((n) => b.view(n, 'n0')['flag'] === 'on').length;
+    expect(have).toBeGreaterThanOrEqual(15);
+    // Each node sends it at once only when it first hears it: one datagram per peer picked, no more.
+    expect(b.sentCount).toBeLessThanOrEqual(have * STATE_DEFAULTS.gossipNodes);
+  });
+
+  it('a burst of writes is sent at once only for the first; the rest go with the next tick', () => {
+    const b = new Bench(['a', 'b', 'c', 'd', 'e']);
+    for (let i = 0; i < 10; i++) b.set('a', `k${i}`, `${i}`);
+    expect(b.sentCount).toBe(STATE_DEFAULTS.gossipNodes);
+  });
+
   it('a gossiped delta that does not start where the receiver is leaves it unchanged (gap)', () => {
     const b = new Bench(['a', 'b']);
     b.set('a', 'one', '1');
@@ -79,6 +113,41 @@ describe('state engine: gossip', () => {
     b.deliverAll();
     expect(b.view('b', 'a')).toEqual({ one: '1', two: '2' });
     expect(c.store.replica('a')).toBeUndefined();
+  });
+});
+
+describe('state engine: values over one datagram', () => {
+  it('sends a 4 KiB value in fragments that each fit the budget, and the receivers reassemble it', () => {
+    const b = new Bench(['a', 'b', 'c', 'd']);
+    const big = 'v'.repeat(STATE_DEFAULTS.maxValueBytes);
+    b.set('a', 'big', big);
+    b.set('a', 'small', 's');
+    // Gossip carries the first delta from where the change started (the big value alone); the
+    // small one after it comes by anti-entropy.
+    for (let i = 0; i < 20 && !b.converged(); i++) {
+      b.gossipRound();
+      b.syncRound();
+    }
+    expect(b.view('b', 'a')).toEqual({ big, small: 's' });
+    expect(b.converged()).toBe(true);
+    expect(b.maxDatagram).toBeLessThanOrEqual(b.budget);
+    // By anti-entropy too: a joiner gets it from one exchange.
+    b.add('e');
+    b.engine('b').sync({ ...b.ctx('b'), capablePeers: () => ['e'] });
+    b.deliverAll();
+    expect(b.view('e', 'a')).toEqual({ big, small: 's' });
+    expect(b.maxDatagram).toBeLessThanOrEqual(b.budget);
+  });
+
+  it('a message missing a fragment is not applied, and later copies complete it', () => {
+    const b = new Bench(['a', 'b']);
+    b.set('a', 'big', 'x'.repeat(3000));
+    expect(b.inflight.length).toBeGreaterThan(1);
+    b.inflight.splice(1, 1); // lose one fragment of the immediate send
+    b.deliverAll();
+    expect(b.view('b', 'a')).toEqual({});
+    b.gossipRound();
+    expect(b.view('b', 'a')).toEqual({ big: 'x'.repeat(3000) });
   });
 });
 

@@ -29,6 +29,8 @@ export class Bench {
   now = 0;
   sentBytes = 0;
   sentCount = 0;
+  /** Largest datagram any engine sent. */
+  maxDatagram = 0;
   drops: string[] = [];
   private readonly random;
 
@@ -64,6 +66,7 @@ export class Bench {
       send: (to, bytes) => {
         this.sentBytes += bytes.length;
         this.sentCount++;
+        this.maxDatagram = Math.max(this.maxDatagram, bytes.length);
         this.inflight.push({ from: name, to, bytes });
       },
       noteCapable: () => {},
