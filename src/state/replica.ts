@@ -98,6 +98,20 @@ export class Replica {
     return this.keys.get(key)?.value;
   }
 
+  /** Removes `key`'s record outright (no tombstone): for a record known to be stale. */
+  forget(key: string): void {
+    const old = this.keys.get(key);
+    if (old === undefined) return;
+    this.costBytes -= recordCost(key, old.value);
+    if (old.value === undefined) this.tombBytes -= recordCost(key, undefined);
+    this.keys.delete(key);
+  }
+
+  /** Every record, tombstones included, in insertion order. */
+  records(): IterableIterator<[string, KeyRecord]> {
+    return this.keys.entries();
+  }
+
   /** Live keys and values, in insertion order. */
   *live(): IterableIterator<[string, StateValue]> {
     for (const [k, r] of this.keys) if (r.value !== undefined) yield [k, r.value];

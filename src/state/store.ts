@@ -153,6 +153,18 @@ export class StateStore {
     // Complete only at the sender's latest, and never behind what readers already saw: a reset from a
     // peer that is itself behind must not move the replica backwards.
     if (f.version < d.latest || f.version < current.version) return changes;
+    // A replica is complete only for keys whose latest change is at or below its version: a peer's
+    // may still hold an older change of a key we already saw changed again (fast-check found it:
+    // test/state/properties.test.ts). Per key, never go back: keep our record where it is newer. A key the rebuild lacks is kept only above its
+    // collected floor; at or below it, a collected delete may have superseded it (a newer change,
+    // if any, is above the rebuild's version and arrives by delta).
+    for (const [key, rec] of current.records()) {
+      const rebuilt = f.record(key);
+      if (rebuilt === undefined ? rec.version > f.gcFloor : rebuilt.version < rec.version) f.put(key, rec.value, rec.version, now);
+    }
+    // The other way round: a key we lack although our replica covers the rebuilt record's version
+    // changed again (or was deleted and collected) since: that record is stale.
+    for (const [key, rec] of [...f.records()]) if (current.record(key) === undefined && rec.version <= current.version) f.forget(key);
     // Complete: report the difference between what readers saw and the owner's state, oldest first.
     this.filling.delete(d.member);
     const diff: MemberKeyChange[] = [];
