@@ -5,27 +5,36 @@ import { STATE_DEFAULTS } from '../../src/state/limits.js';
 import type { StateValue } from '../../src/state/replica.js';
 import { Bench } from './harness.js';
 
+const names = ['a', 'b', 'c'];
+
+/**
+ * Plays a history on three engines, then heals every cut and syncs until they agree (at most 40
+ * rounds). Each op is a number: 0–2 toggle a node cut off, 3–5 set, 6 delete, 7–8 a sync round
+ * under 30 % loss, 9 a gossip round (half the time all lost), 10 time moves past the tombstone grace.
+ */
+function runHistory(ops: readonly number[], values: readonly string[], seed: number): Bench {
+  // A small budget splits deltas into one entry each, so prefixes, gaps and resets all happen.
+  const b = new Bench(names, { ...STATE_DEFAULTS, tombstoneGraceMs: 1000 }, seed, 350);
+  ops.forEach((x, i) => {
+    const n = names[x % 3]!;
+    if (x < 3) {
+      if (!b.away.delete(n)) b.away.add(n);
+    } else if (x < 6) b.set(n, `k${x + (i % 3)}`, values[i % values.length]!);
+    else if (x < 7) b.set(n, `k${3 + (i % 5)}`, undefined);
+    else if (x < 9) b.syncRound(0.3);
+    else if (x < 10) b.gossipRound(i % 2 === 0 ? 1 : 0);
+    else b.now += 1500;
+  });
+  b.away.clear();
+  for (let i = 0; i < 40 && !b.converged(); i++) b.syncRound();
+  return b;
+}
+
 describe('state properties', () => {
   it('any history of writes, losses and tombstone collection converges, and each node\'s events replay to its view in version order', () => {
     fc.assert(
-      // Each op is a number: 0–2 toggle a node cut off, 3–5 set, 6 delete, 7–8 a sync round under 30 % loss,
-      // 9 a gossip round (half the time all lost), 10 time moves past the tombstone grace.
       fc.property(fc.array(fc.nat(10), { minLength: 40, maxLength: 150 }), fc.array(fc.string({ maxLength: 6 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 1000 }), (ops, values, seed) => {
-        const names = ['a', 'b', 'c'];
-        // A small budget splits deltas into one entry each, so prefixes, gaps and resets all happen.
-        const b = new Bench(names, { ...STATE_DEFAULTS, tombstoneGraceMs: 1000 }, seed, 350);
-        ops.forEach((x, i) => {
-          const n = names[x % 3]!;
-          if (x < 3) {
-            if (!b.away.delete(n)) b.away.add(n);
-          } else if (x < 6) b.set(n, `k${x + (i % 3)}`, values[i % values.length]!);
-          else if (x < 7) b.set(n, `k${3 + (i % 5)}`, undefined);
-          else if (x < 9) b.syncRound(0.3);
-          else if (x < 10) b.gossipRound(i % 2 === 0 ? 1 : 0);
-          else b.now += 1500;
-        });
-        b.away.clear();
-        for (let i = 0; i < 40 && !b.converged(); i++) b.syncRound();
+        const b = runHistory(ops, values, seed);
         expect(b.converged()).toBe(true);
         for (const viewer of names) {
           const replay = new Map<string, Map<string, StateValue>>();
@@ -56,20 +65,7 @@ describe('state properties', () => {
   // a.k3@6 deleted, then a.k3@1). Fixed in `StateStore.fill` (per key, never back).
   it('per-key event order holds after a rebuild from lagging peers (fast-check counterexample, seed -1765958166)', () => {
     const ops = [3, 9, 3, 0, 3, 7, 0, 9, 3, 3, 6, 0, 6, 0, 7, 1, 3, 4, 0, 3, 4, 0, 3, 4, 3, 3, 1, 3, 0, 0, 0, 0, 2, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    const names = ['a', 'b', 'c'];
-    const b = new Bench(names, { ...STATE_DEFAULTS, tombstoneGraceMs: 1000 }, 786, 350);
-    ops.forEach((x, i) => {
-      const n = names[x % 3]!;
-      if (x < 3) {
-        if (!b.away.delete(n)) b.away.add(n);
-      } else if (x < 6) b.set(n, `k${x + (i % 3)}`, '');
-      else if (x < 7) b.set(n, `k${3 + (i % 5)}`, undefined);
-      else if (x < 9) b.syncRound(0.3);
-      else if (x < 10) b.gossipRound(i % 2 === 0 ? 1 : 0);
-      else b.now += 1500;
-    });
-    b.away.clear();
-    for (let i = 0; i < 40 && !b.converged(); i++) b.syncRound();
+    const b = runHistory(ops, [''], 786);
     const last = new Map<string, number>();
     for (const c of b.events.get('c')!) {
       const k = `${c.member}\u0000${c.key}`;
