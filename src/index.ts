@@ -23,8 +23,8 @@ export type {
   StateEvent,
   UpdateEvent,
 } from './events.js';
-export { ClusterState, WATCH_BUFFER } from './state/api.js';
-export type { SetOptions } from './state/api.js';
+export { ClusterState, WATCH_BUFFER } from './cluster-state.js';
+export type { SetOptions } from './cluster-state.js';
 export { STATE_DEFAULTS } from './state/limits.js';
 export type { ResolvedStateOptions, StateOptions } from './state/limits.js';
 export type { StateValue } from './state/replica.js';

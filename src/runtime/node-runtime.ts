@@ -6,7 +6,7 @@
 import type { Core } from '../core/core.js';
 import type { InterfaceLookup } from './advertise.js';
 import type { Clock } from './clock.js';
-import type { StateRunner } from '../state/runner.js';
+import type { StateRunner } from './state-runner.js';
 import type { Driver } from './driver.js';
 
 /** Runtime pieces a host app never sets: the simulator's virtual clock, the stall rule switch, the interface lookup. */

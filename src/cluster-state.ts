@@ -2,11 +2,11 @@
  * `node.state`: the host-facing side of the cluster state.
  * @module
  */
-import { AbortError, InvalidArgumentError, PayloadTooLargeError, StateError } from '../errors.js';
-import type { StateEvent } from '../events.js';
-import type { ResolvedStateOptions } from './limits.js';
-import { utf8Length, valueLength, type StateValue } from './replica.js';
-import type { StateRunner } from './runner.js';
+import { AbortError, InvalidArgumentError, PayloadTooLargeError, StateError } from './errors.js';
+import type { StateEvent } from './events.js';
+import type { ResolvedStateOptions } from './state/limits.js';
+import { utf8Length, valueLength, type StateValue } from './state/replica.js';
+import type { StateRunner } from './runtime/state-runner.js';
 
 /** Options of {@link ClusterState.set}. */
 export interface SetOptions {

@@ -11,14 +11,14 @@ import type { Core } from '../core/core.js';
 import { seededRandom, type Random } from '../core/random.js';
 import type { Logger, Metrics } from '../observability.js';
 import { METRIC } from '../observability.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
-import type { Driver } from '../runtime/driver.js';
-import { decodeStateMessage, STATE_FEATURE } from './codec.js';
-import { StateEngine, type StateContext } from './engine.js';
-import type { ResolvedStateOptions } from './limits.js';
-import type { ClusterEvent } from './event-log.js';
-import type { StateValue } from './replica.js';
-import type { MemberKeyChange } from './store.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { Driver } from './driver.js';
+import { decodeStateMessage, STATE_FEATURE } from '../state/codec.js';
+import { StateEngine, type StateContext } from '../state/engine.js';
+import type { ResolvedStateOptions } from '../state/limits.js';
+import type { ClusterEvent } from '../state/event-log.js';
+import type { StateValue } from '../state/replica.js';
+import type { MemberKeyChange } from '../state/store.js';
 
 
 /** What a {@link StateRunner} runs on. */
