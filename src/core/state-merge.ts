@@ -320,6 +320,7 @@ export class Membership {
     fx.log('debug', { node: entry.name, afterMs: after }, 'member refused our TCP fallback: suspicion shortened');
     running.token = this.d.tokens.next();
     scheduleSuspicion(now, fx, entry, running, after);
+    fx.emit({ type: 'suspicion', ...suspicionView(snapshotOf(entry), running, now, undefined) });
   }
 
   /**
