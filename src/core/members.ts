@@ -29,6 +29,7 @@ export class MemberEntry implements MemberFields {
   /** An entry holding `record`, never alive. Use {@link memberEntry} to build one from fields. */
   constructor(public record: MemberRecord) {}
 
+  // The record's fields, as `entry.x` (documented on MemberFields).
   get name(): string {
     return this.record.name;
   }
