@@ -47,7 +47,7 @@ interface Leg {
 function exchange(from: TestNode, to: TestNode, now = 100_000): Leg[] {
   const legs: Leg[] = [];
   // The tick picks a random alive peer: tick until it picks `to` (the other exchanges are left unanswered).
-  let streams: typeof from.last.streams = [];
+  let streams: (typeof from.last.streams)[number][] = [];
   for (let i = 0; i < 1000 && streams.length === 0; i++) {
     from.fire('push-pull-tick', now);
     streams = from.last.streams.filter((s) => s.to === to.address);
