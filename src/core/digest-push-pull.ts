@@ -9,7 +9,7 @@
  * buckets that differ and its own entries in them; the initiator merges those through the same
  * merge as a push/pull (`PushPull.merge`: protocol check, admission, the known-entry shortcut) and
  * sends its own entries of those buckets back on a second, one-way stream, which the responder
- * merges the same way. Equal tables cost one request and a 7-byte reply.
+ * merges the same way. Equal tables cost one request and a 13-byte reply.
  *
  * Everything a full push/pull repairs is repaired: a missed alive, suspect, dead, leave or
  * metadata change makes the member's bucket differ, and a peer holding *us* suspect or dead
@@ -40,7 +40,7 @@ const MAX_BUCKETS = 1024;
 
 /**
  * The bucket count for a table of `n` entries: a power of two near n / 8, within 16 … 1,024, so a
- * lone change moves about eight entries (128 buckets, a 519-byte request, at N = 1,000).
+ * lone change moves about eight entries (128 buckets, a 521-byte request, at N = 1,000).
  */
 export function digestBucketCount(n: number): number {
   let b = MIN_BUCKETS;
