@@ -43,6 +43,12 @@ export interface StateContext {
   emitEvent(event: ClusterEvent): void;
   /** Counts and logs (debug) one dropped input. */
   drop(reason: string, detail: Readonly<Record<string, unknown>>): void;
+  /**
+   * A peer sent state about `name`, which is not in our member table: our membership may lag the
+   * peer's (a member we reaped is alive again). The runner asks the core to reconnect to it if we
+   * remember it as failed (bounded there).
+   */
+  unknownMember(name: string): void;
 }
 
 /**
@@ -183,7 +189,10 @@ export class StateEngine {
   }
 
   private applyDelta(ctx: StateContext, m: Extract<StateMessage, { kind: 'delta' }>): void {
-    if (!ctx.isMember(m.member)) return ctx.drop('not-member', { member: m.member });
+    if (!ctx.isMember(m.member)) {
+      if (m.member !== this.self) ctx.unknownMember(m.member);
+      return ctx.drop('not-member', { member: m.member });
+    }
     // A peer that sends more than the limits allow is not trusted with anything in this delta.
     let cost = 0;
     for (const e of m.entries) {

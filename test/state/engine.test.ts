@@ -247,3 +247,25 @@ describe('state engine: untrusted input', () => {
     expect(b.drops.some((d) => d === 'b:over-limit')).toBe(true);
   });
 });
+
+describe('state engine: a member our table lacks', () => {
+  it('state about it from a peer is dropped and reported as evidence that our membership lags', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('c', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.converged()).toBe(true);
+    // b reaped c (missed its comeback); a still holds it.
+    const ctx = b.ctx.bind(b);
+    b.ctx = (n) => (n === 'b' ? { ...ctx(n), isMember: (m: string) => m !== 'c' } : ctx(n));
+    b.engine('b').sync(b.ctx('b'));
+    b.deliverAll();
+    expect(b.view('b', 'c')).toEqual({});
+    for (let i = 0; i < 5 && b.unknown.length === 0; i++) {
+      b.engine('b').sync(b.ctx('b'));
+      b.deliverAll();
+    }
+    expect(b.unknown).toContain('b:c');
+    expect(b.drops).toContain('b:not-member');
+    expect(b.unknown.every((u) => u === 'b:c')).toBe(true);
+  });
+});
