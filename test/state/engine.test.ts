@@ -269,3 +269,18 @@ describe('state engine: a member our table lacks', () => {
     expect(b.unknown.every((u) => u === 'b:c')).toBe(true);
   });
 });
+
+describe('state engine: a restart that writes nothing', () => {
+  it('peers still drop the previous run\'s keys (an empty delta at the new generation)', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('a', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ k: 'v' });
+    b.now += 1000;
+    b.add('a', b.now + 1); // restarted under its name, nothing written yet
+    for (let i = 0; i < 5; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({});
+    expect(b.view('c', 'a')).toEqual({});
+    expect(b.events.get('b')!.filter((e) => e.member === 'a').map((e) => [e.key, e.value])).toEqual([['k', 'v'], ['k', undefined]]);
+  });
+});
