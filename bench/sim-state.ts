@@ -236,7 +236,7 @@ async function churn(p: StateBenchParams): Promise<StateBenchResult> {
       const victim = running[1 + (i % (running.length - 1))]!;
       if (restartNext) sim.restart(victim, 'n0');
       else {
-        sim.crash(victim);
+        sim.remove(victim); // crashed for good: the simulator forgets it too, so its heap is the survivors'
         const fresh = `n${nextName++}`;
         await sim.addNode(fresh);
         sim.join(fresh, 'n0');
