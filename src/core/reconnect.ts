@@ -12,8 +12,8 @@
  *   the LAN preset), with probability `min(1, failed / alive)`, we push/pull with one random
  *   candidate. A dead peer costs one failed TCP attempt; a live one answers. It used to ride the
  *   push/pull tick, whose interval grows with the cluster (90 s at N = 100): after a 50/50 split
- *   healed, the first exchange across came 20–50 s later, and every node took 50–80 s to see the
- *   other half again (issue 11, acceptance 3). The probability keeps the cost bounded whatever
+ *   healed, the first exchange across waited for someone's next push/pull tick, and every node
+ *   took 59–80 s to see the other half again (issue 11, acceptance 3). The probability keeps the cost bounded whatever
  *   the size: about one attempt per interval, cluster-wide, per failed member (fewer failed than
  *   alive), and at most one per node per interval during a split.
  * - Each side merges the other's view of it ("you are dead"), so both refute and bump their
