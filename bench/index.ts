@@ -153,6 +153,7 @@ function tasks(): Task[] {
     for (const n of quick ? [100] : [100, 1000, 3000]) {
       out.push(task('state', 'sim-state.ts', { mode: 'anti-entropy', n, keys: 100, windowMs: n >= 3000 ? 10_000 : 30_000, settleMs: n >= 3000 ? 5_000 : 30_000 } satisfies StateBenchParams, { exclusive: n >= 3000, heapMb: n >= 3000 ? 20_000 : 8192, timeoutS: 3600 }));
     }
+    out.push(task('state', 'sim-state.ts', { mode: 'churn', n: 8, ops: quick ? 20_000 : 100_000, checkpoint: quick ? 5_000 : 20_000 } satisfies StateBenchParams, { timeoutS: 3600 }));
   }
   if (want('profile') && !quick) {
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -374,7 +375,8 @@ function sections(store: readonly Stored[]): Map<string, string> {
         header + ` ${wallOf(st)}.`,
         '',
         'Issue 11. Propagation: a converged cluster (`bootstrapConverged`, seed 1), 30 s of steady state, then state writes one after the other, each from a different node and followed by 10 s of quiet, each followed in turn by a metadata update (membership gossip) from the same node for comparison; a node has a write at its `state` event for it, an update at its `update` event; loss on every datagram. ' +
-          'Anti-entropy: a converged cluster whose nodes each hold 100 keys (16-byte values) and a copy of everyone else\'s (installed shared, `StateStore.share`, since N copies of N × 100 keys do not fit one process at N = 3,000), then the state layer\'s sent bytes (payload, as in the bandwidth table) over the window: one digest per node per second whose root matches. "Full-state exchange" is what sending one\'s whole copy to one peer per sync interval would cost instead.',
+          'Anti-entropy: a converged cluster whose nodes each hold 100 keys (16-byte values) and a copy of everyone else\'s (installed shared, `StateStore.share`, since N copies of N × 100 keys do not fit one process at N = 3,000), then the state layer\'s sent bytes (payload, as in the bandwidth table) over the window: one digest per node per second whose root matches. "Full-state exchange" is what sending one\'s whole copy to one peer per sync interval would cost instead. ' +
+          'Churn (acceptance 5): 8 nodes, 100 writes and deletes per virtual second from the running nodes in turn (distinct keys over time; every 10th write with a 5 s TTL, every 50th a 3 KiB value sent in fragments; an event every 100th op), a crash for good plus a new member, or a restart under the same name, every 5,000 ops; tombstone grace 60 s. Per checkpoint: heap after a full GC and the state layer\'s counted sizes summed over the running nodes.',
         '',
         renderState(st.map((s) => s.result as StateBenchResult)),
       ].join('\n'),

@@ -11,6 +11,13 @@
  *   cost of agreeing views — beside what one full-state exchange per node per sync interval costs.
  * - `events`: a converged cluster under `loss`, `events` published from 10 origins 100 ms apart;
  *   per node, how many it delivered, duplicates, per-origin order, and when the last node had all.
+ * - `churn` (acceptance 5): `ops` writes and deletes (100 per virtual second, from the running
+ *   nodes in turn; distinct keys over time, each host deleting its keys of two 10,000-op epochs ago
+ *   at each epoch, every 10th write with a TTL, every 50th a 3 KiB value that travels
+ *   in fragments, every 100th op also an event) while a member crashes for good and a new one joins,
+ *   or a member restarts under its name (new generation), every 5,000 ops. Every `checkpoint` ops:
+ *   heap after a full GC (run with `--expose-gc`) and the state layer's counted sizes summed over
+ *   the running nodes (`StateEngine.sizes`).
  */
 import { nodeInternals } from '../src/runtime/node-runtime.js';
 import { STATE_DEFAULTS } from '../src/state/limits.js';
@@ -20,7 +27,12 @@ import type { Simulator } from '../src/testing/simulator.js';
 import { bootstrappedCluster, fix, int, progress, runIfMain, setProgressLabel, stopwatch, table } from './sim-common.js';
 
 export interface StateBenchParams {
-  readonly mode: 'propagation' | 'anti-entropy' | 'events';
+  readonly mode: 'propagation' | 'anti-entropy' | 'events' | 'churn';
+  /** churn: operations in all, and how many between checkpoints. */
+  readonly ops?: number;
+  readonly checkpoint?: number;
+  /** churn: the nodes' `state.tombstoneGraceMs` (default 60 s, so collection shows within the run). */
+  readonly tombstoneGraceMs?: number;
   readonly n: number;
   readonly loss?: number;
   readonly writes?: number;
@@ -46,7 +58,26 @@ export interface StateBenchResult extends StateBenchParams {
   readonly duplicates?: number;
   readonly outOfOrder?: number;
   readonly allDeliveredMs?: number | null;
+  /** churn: one row per checkpoint. */
+  readonly checkpoints?: readonly ChurnCheckpoint[];
   readonly wallSeconds: number;
+}
+
+/** One churn checkpoint: heap after GC, and the state layer's counted sizes over the running nodes. */
+export interface ChurnCheckpoint {
+  readonly ops: number;
+  readonly virtualS: number;
+  readonly heapMb: number;
+  readonly nodes: number;
+  /** Summed over the running nodes (StateEngine.sizes). */
+  readonly replicas: number;
+  readonly records: number;
+  readonly tombstones: number;
+  readonly kib: number;
+  readonly eventsRecent: number;
+  readonly eventOrigins: number;
+  readonly fragments: number;
+  readonly hot: number;
 }
 
 const CAP_MS = 60_000;
@@ -150,9 +181,77 @@ async function events(p: StateBenchParams): Promise<StateBenchResult> {
   return { ...p, nodesComplete: all.filter(complete).length, duplicates, outOfOrder, allDeliveredMs, wallSeconds: wall() };
 }
 
+async function churn(p: StateBenchParams): Promise<StateBenchResult> {
+  const wall = stopwatch();
+  const graceMs = p.tombstoneGraceMs ?? 60_000;
+  const sim = await bootstrappedCluster(p.n, { seed: p.seed ?? 1, node: { state: { tombstoneGraceMs: graceMs } } });
+  const ops = p.ops ?? 100_000;
+  const every = p.checkpoint ?? 20_000;
+  const big = 'x'.repeat(3072);
+  const enc = new TextEncoder();
+  let nextName = p.n;
+  let restartNext = false;
+  const checkpoints: ChurnCheckpoint[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const measure = (done: number): void => {
+    gc?.();
+    gc?.();
+    const running = sim.runningNames();
+    const t = { replicas: 0, records: 0, tombstones: 0, bytes: 0, eventsRecent: 0, eventOrigins: 0, fragments: 0, hot: 0 };
+    for (const name of running) {
+      const z = nodeInternals.get(sim.node(name))!.state!.engine.sizes();
+      t.replicas += z.replicas;
+      t.records += z.records;
+      t.tombstones += z.tombstones;
+      t.bytes += z.bytes;
+      t.eventsRecent += z.eventsRecent;
+      t.eventOrigins += z.eventOrigins;
+      t.fragments += z.fragments;
+      t.hot += z.hot;
+    }
+    const { bytes, ...rest } = t;
+    checkpoints.push({ ops: done, virtualS: sim.now / 1000, heapMb: process.memoryUsage().heapUsed / 2 ** 20, nodes: running.length, kib: bytes / 1024, ...rest });
+    progress(`${done} ops: heap ${fix(checkpoints.at(-1)!.heapMb, 1)} MB, ${t.records} records, ${t.tombstones} tombstones`, true);
+  };
+  await sim.runFor(5_000);
+  measure(0);
+  for (let i = 0; i < ops; i++) {
+    const running = sim.runningNames();
+    const node = sim.node(running[i % running.length]!);
+    const epoch = Math.floor(i / 10_000);
+    const key = `k${i % 400}-${epoch}`; // distinct keys over time: tombstones pile up unless collected
+    if (i % 10_000 === 0) {
+      // Each host deletes its keys of two epochs ago, as services retire old keys.
+      for (const name of running) for (const [k] of sim.node(name).state.entries()) if (Number(k.split('-')[1]) < epoch - 1) sim.node(name).state.delete(k);
+    }
+    try {
+      if (i % 7 === 3) node.state.delete(key);
+      else if (i % 50 === 0) node.state.set(key, big);
+      else node.state.set(key, `v${i}`, i % 10 === 1 ? { ttlMs: 5_000 } : {});
+    } catch {
+      node.state.delete(key); // over the node's budget: what a host would do
+    }
+    if (i % 100 === 0) node.publish('churn', enc.encode(String(i)));
+    if (i % 5_000 === 4_999) {
+      const victim = running[1 + (i % (running.length - 1))]!;
+      if (restartNext) sim.restart(victim, 'n0');
+      else {
+        sim.remove(victim); // crashed for good: the simulator forgets it too, so its heap is the survivors'
+        const fresh = `n${nextName++}`;
+        await sim.addNode(fresh);
+        sim.join(fresh, 'n0');
+      }
+      restartNext = !restartNext;
+    }
+    if (i % 100 === 99) await sim.runFor(1_000);
+    if ((i + 1) % every === 0) measure(i + 1);
+  }
+  return { ...p, checkpoints, wallSeconds: wall() };
+}
+
 export async function runStateBench(p: StateBenchParams): Promise<StateBenchResult> {
   setProgressLabel(`state ${p.mode} N=${p.n}`);
-  return p.mode === 'propagation' ? propagation(p) : p.mode === 'events' ? events(p) : antiEntropy(p);
+  return p.mode === 'propagation' ? propagation(p) : p.mode === 'events' ? events(p) : p.mode === 'churn' ? churn(p) : antiEntropy(p);
 }
 
 /** Markdown for a set of results. */
@@ -190,6 +289,15 @@ export function renderState(results: readonly StateBenchResult[]): string {
         ['N', 'loss', 'events (10 origins)', 'nodes with every event', 'duplicate deliveries', 'nodes that saw an origin out of order', 'all nodes had all, s after the first'],
         'rrrrrrr',
         ev.map((r) => [int(r.n), `${(r.loss ?? 0) * 100} %`, String(r.writes ?? 50), `${int(r.nodesComplete ?? 0)} of ${int(r.n)}`, String(r.duplicates ?? 0), String(r.outOfOrder ?? 0), r.allDeliveredMs == null ? 'not within 60 s' : fix(r.allDeliveredMs / 1000, 2)]),
+      ),
+    );
+  }
+  for (const r of results.filter((x) => x.mode === 'churn')) {
+    out.push(
+      table(
+        ['ops', 'virtual s', 'heap after GC, MB', 'nodes', 'replicas', 'records', 'tombstones', 'state KiB', 'recent events', 'event origins', 'fragments in reassembly', 'hot members'],
+        'rrrrrrrrrrrr',
+        (r.checkpoints ?? []).map((c) => [int(c.ops), int(c.virtualS), fix(c.heapMb, 1), String(c.nodes), int(c.replicas), int(c.records), int(c.tombstones), int(c.kib), int(c.eventsRecent), int(c.eventOrigins), String(c.fragments), String(c.hot)]),
       ),
     );
   }

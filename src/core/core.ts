@@ -84,7 +84,10 @@ export class Core {
     this.p.probe.scheduleTick(now, fx, random.int(cfg.probeIntervalMs));
     this.p.gossip.schedule(now, fx, random.int(cfg.gossipIntervalMs));
     if (cfg.pushPullIntervalMs > 0) {
-      this.p.pushPull.scheduleTick(now, fx, random.int(cfg.pushPullIntervalMs) + pushPullScale(cfg.pushPullIntervalMs, this.p.table.size));
+      const stagger = random.int(cfg.pushPullIntervalMs);
+      this.p.pushPull.scheduleTick(now, fx, stagger + pushPullScale(cfg.pushPullIntervalMs, this.p.table.size));
+      // The same stagger (no extra random draw): a cluster started together still spreads its attempts.
+      this.p.reconnect.scheduleTick(now, fx, stagger + 1);
     }
     fx.metric('gauge', METRIC.healthScore, this.p.health.score);
     memberGauges(fx, this.p.table);
@@ -393,6 +396,16 @@ export class Core {
   memberFeatures(name: string): number | undefined {
     const e = this.p.table.get(name);
     return e === undefined ? undefined : (e.features ?? 0);
+  }
+
+  /**
+   * A peer evidently holds `name` as a member (the state layer got its state from one) while we
+   * remember it as failed and reaped: push/pull with it now, at most once per push/pull interval
+   * per member (`ReconnectTicker.prompt`, core/reconnect.ts). Does nothing for a name we hold or
+   * never knew. Returns whether an exchange was started.
+   */
+  reconnectFailed(now: number, fx: Effects, name: string): boolean {
+    return this.p.reconnect.prompt(now, fx, name);
   }
 
   /** Our own member snapshot. */

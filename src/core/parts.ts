@@ -6,7 +6,7 @@
  * | owner | file | holds |
  * |---|---|---|
  * | `SelfState` | self.ts | identity, started / leaving, our entry, refutation |
- * | `MemberTable`, `FailedMembers` | members.ts, reconnect.ts | every member in probe order; reaped failed ones |
+ * | `MemberTable`, `FailedMembers`, `ReconnectTicker` | members.ts, reconnect.ts | every member in probe order; reaped failed ones; the reconnect ticker |
  * | `Membership` | state-merge.ts | the alive / suspect / dead rules and the running suspicions |
  * | `ConflictLog` | conflicts.ts | name conflicts already reported |
  * | `Admission` | admission.ts | the host's vetoes already given (the hook is asked through `CoreConfig.admit`) |
@@ -35,7 +35,7 @@ import { ProbeCycle } from './probe.js';
 import { PushPull } from './push-pull.js';
 import { GossipQueues } from './queues.js';
 import type { Random } from './random.js';
-import { FailedMembers } from './reconnect.js';
+import { FailedMembers, ReconnectTicker } from './reconnect.js';
 import { Responder } from './responder.js';
 import { SelfState } from './self.js';
 import { StallGuard } from './stall.js';
@@ -60,6 +60,7 @@ export interface CoreParts {
   readonly responder: Responder;
   readonly gossip: GossipTicker;
   readonly pushPull: PushPull;
+  readonly reconnect: ReconnectTicker;
   readonly streams: Streams;
   readonly admission: Admission;
 }
@@ -99,6 +100,7 @@ export function createParts(config: CoreConfig, random: Random): CoreParts {
     responder: new Responder({ config, tokens, seq, self, members, failed, outbox, stall }),
     gossip: new GossipTicker({ config, random, tokens, members, queues, outbox }),
     pushPull: (pushPull = new PushPull({ config, random, tokens, self, members, failed, membership, streams, admission, outbox })),
+    reconnect: new ReconnectTicker({ config, random, tokens, self, members, failed, exchange: (fx, address) => pushPull?.reconnect(fx, address, true) }),
     streams,
     admission,
   };

@@ -299,12 +299,10 @@ export class PushPull {
       const id = this.d.streams.register({ kind: 'push-pull' });
       fx.stream(peer.address, id, this.localState(false), cfg.tcpTimeoutMs);
     }
-    const failed = this.d.failed.pick(now, members.entries(), (name) => members.get(name) !== undefined, members.count('alive'), random);
-    if (failed !== undefined) this.reconnect(fx, failed.address, true);
   }
 
-  /** A push/pull with a member we consider failed (see reconnect.ts). */
-  private reconnect(fx: Effects, address: string, followUp: boolean): void {
+  /** A push/pull with a member we consider failed (see reconnect.ts: the reconnect ticker calls it). */
+  reconnect(fx: Effects, address: string, followUp: boolean): void {
     const id = this.d.streams.register({ kind: 'reconnect', address, followUp });
     fx.stream(address, id, this.localState(false), this.d.config.tcpTimeoutMs);
   }

@@ -25,6 +25,8 @@ export function timerIsStale(p: CoreParts, timer: Timer): boolean {
       return p.gossip.isStale(timer);
     case 'push-pull-tick':
       return p.pushPull.isStale(timer);
+    case 'reconnect-tick':
+      return p.reconnect.isStale(timer);
   }
 }
 
@@ -45,5 +47,7 @@ export function runTimer(p: CoreParts, now: number, fx: Effects, timer: Timer): 
       return p.gossip.onTick(now, fx, timer);
     case 'push-pull-tick':
       return p.pushPull.onTick(now, fx, timer);
+    case 'reconnect-tick':
+      return p.reconnect.onTick(now, fx, timer);
   }
 }

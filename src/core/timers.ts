@@ -58,6 +58,11 @@ export interface PushPullTickTimer extends TimerBase {
   readonly type: 'push-pull-tick';
 }
 
+/** The reconnect ticker (reconnect.ts), every unscaled `pushPullIntervalMs`: a push/pull with a failed member, sometimes. */
+export interface ReconnectTickTimer extends TimerBase {
+  readonly type: 'reconnect-tick';
+}
+
 /** Every timer the core schedules. Dead/left members are reaped when the probe list wraps, so there is no reap timer. */
 export type Timer =
   | ProbeTickTimer
@@ -66,7 +71,8 @@ export type Timer =
   | RelayTimeoutTimer
   | SuspicionTimeoutTimer
   | GossipTickTimer
-  | PushPullTickTimer;
+  | PushPullTickTimer
+  | ReconnectTickTimer;
 
 /** One of the timer `type` tags. */
 export type TimerType = Timer['type'];

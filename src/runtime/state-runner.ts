@@ -90,7 +90,8 @@ export class StateRunner {
     if (this.stopped) return;
     const changes: MemberKeyChange[] = [];
     const events: ClusterEvent[] = [];
-    const ctx = this.context(this.d.clock.now(), changes, events);
+    const unknown = new Set<string>();
+    const ctx = this.context(this.d.clock.now(), changes, events, unknown);
     try {
       fn(ctx);
     } catch (error) {
@@ -98,11 +99,13 @@ export class StateRunner {
       this.d.logger.error({ err: error }, 'hearsay state step threw; input dropped');
     }
     this.arm();
+    // Membership may lag a peer's: a member we reaped may be back (the core decides and bounds it).
+    for (const name of unknown) this.d.driver.step((now, fx) => this.d.core.reconnectFailed(now, fx, name));
     for (const c of changes) this.d.deliver(c);
     for (const e of events) this.d.deliverEvent(e);
   }
 
-  private context(now: number, changes: MemberKeyChange[], events: ClusterEvent[]): StateContext {
+  private context(now: number, changes: MemberKeyChange[], events: ClusterEvent[], unknown: Set<string>): StateContext {
     const { core, driver, metrics, logger } = this.d;
     return {
       now,
@@ -120,6 +123,7 @@ export class StateRunner {
         this.heard.add(name);
         this.capable = undefined;
       },
+      unknownMember: (name) => unknown.add(name),
       emit: (c) => changes.push(c),
       emitEvent: (e) => events.push(e),
       drop: (reason, detail) => {

@@ -47,7 +47,12 @@ export type StateMessage =
   | { readonly kind: 'buckets'; readonly from: string; readonly root: number; readonly buckets: Uint32Array }
   | { readonly kind: 'summary'; readonly from: string; readonly wantReply: boolean; readonly buckets: readonly number[]; readonly entries: readonly SummaryEntry[] }
   /** Part `index` of `count` of one larger state message's bytes (`id` numbers the sender's split messages). */
-  | { readonly kind: 'fragment'; readonly from: string; readonly id: number; readonly index: number; readonly count: number; readonly bytes: Uint8Array }
+  /**
+   * Part `index` of `count` of one larger message. `generation` (a trailing field, 0 from a sender
+   * that predates it) is the sender's: ids restart with each run, so a restarted sender's fragments
+   * never join a previous run's.
+   */
+  | { readonly kind: 'fragment'; readonly from: string; readonly id: number; readonly index: number; readonly count: number; readonly bytes: Uint8Array; readonly generation: number }
   | {
       readonly kind: 'delta';
       readonly from: string;
@@ -197,7 +202,7 @@ export function encodeStateMessage(m: StateMessage): Uint8Array {
       return o.finish();
     }
     case 'fragment':
-      return head(StateKind.fragment, m.from).uint(m.id).uint(m.index).uint(m.count).bytes(m.bytes).finish();
+      return head(StateKind.fragment, m.from).uint(m.id).uint(m.index).uint(m.count).bytes(m.bytes).uint(m.generation).finish();
     case 'delta': {
       const o = head(StateKind.delta, m.from).str(m.member).uint(m.generation).uint(m.since).uint(m.upTo).uint(m.latest).byte(m.reset ? 1 : 0).uint(m.floor).uint(m.entries.length);
       for (const e of m.entries) {
@@ -290,7 +295,10 @@ export function decodeStateMessage(buf: Uint8Array): StateDecodeResult {
         const index = r.uint();
         const count = r.uint();
         if (count < 2 || count > MAX_FRAGMENTS || index >= count) throw new Malformed('fragment index or count');
-        return { ok: true, message: { kind: 'fragment', from, id, index, count, bytes: r.bytes() } };
+        const bytes = r.bytes();
+        // Trailing, added later (append only): absent from an older sender.
+        const generation = r.atEnd() ? 0 : r.uint();
+        return { ok: true, message: { kind: 'fragment', from, id, index, count, bytes, generation } };
       }
       default:
         return { ok: false, reason: 'unknown-kind', detail: `kind ${kind}` };

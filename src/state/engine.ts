@@ -43,6 +43,12 @@ export interface StateContext {
   emitEvent(event: ClusterEvent): void;
   /** Counts and logs (debug) one dropped input. */
   drop(reason: string, detail: Readonly<Record<string, unknown>>): void;
+  /**
+   * A peer sent state about `name`, which is not in our member table: our membership may lag the
+   * peer's (a member we reaped is alive again). The runner asks the core to reconnect to it if we
+   * remember it as failed (bounded there).
+   */
+  unknownMember(name: string): void;
 }
 
 /**
@@ -60,6 +66,31 @@ const DELTA_HEADER_BYTES = 320;
 interface Hot {
   since: number;
   left: number;
+}
+
+/** Counted contents of a {@link StateEngine} ({@link StateEngine.sizes}). */
+export interface StateSizes {
+  /** Replicas held, our own included. */
+  readonly replicas: number;
+  /** Records (keys and tombstones) over every replica. */
+  readonly records: number;
+  readonly tombstones: number;
+  /** Budgeted bytes over every replica. */
+  readonly bytes: number;
+  /** Replicas being rebuilt by a reset. */
+  readonly filling: number;
+  /** Members whose changes are being gossiped. */
+  readonly hot: number;
+  /** Own keys with a TTL. */
+  readonly expiries: number;
+  /** Messages being reassembled from fragments, and senders whose generation is remembered for them. */
+  readonly fragments: number;
+  readonly fragmentSenders: number;
+  /** Events in the recent buffer, origins with a delivery position, early events held, events being relayed. */
+  readonly eventsRecent: number;
+  readonly eventOrigins: number;
+  readonly eventsHeld: number;
+  readonly eventsHot: number;
 }
 
 /** The protocol state machine of the cluster state. */
@@ -132,6 +163,25 @@ export class StateEngine {
     for (const [member, h] of [...this.hot]) this.transmit(ctx, member, h, peers);
   }
 
+  /**
+   * What this engine holds, counted (for bounds tests, the churn benchmark and gauges): every
+   * structure that grows with input is here, and each has a bound (docs/architecture.md).
+   */
+  sizes(): StateSizes {
+    let records = 0;
+    let tombstones = 0;
+    let bytes = 0;
+    let replicas = 0;
+    for (const [, r] of this.store.members()) {
+      replicas++;
+      records += r.size;
+      tombstones += r.tombstones;
+      bytes += r.bytes;
+    }
+    const ev = this.events.sizes();
+    return { replicas, records, tombstones, bytes, filling: this.store.fillCount, hot: this.hot.size, expiries: this.expiries.size, fragments: this.reassembly.size, fragmentSenders: this.reassembly.senders, ...ev };
+  }
+
   /** Whether the gossip tick has anything to send (the runner parks the tick otherwise). */
   get hasHot(): boolean {
     return this.hot.size > 0 || this.events.hasHot;
@@ -166,7 +216,7 @@ export class StateEngine {
       case 'event-positions':
         return this.events.handle(ctx, m);
       case 'fragment': {
-        const whole = this.reassembly.add(m.from, m.id, m.index, m.count, m.bytes);
+        const whole = this.reassembly.add(m.from, m.generation, m.id, m.index, m.count, m.bytes);
         if (whole === undefined) return;
         if (whole === 'bad') return ctx.drop('fragment', { from: m.from });
         const inner = decodeStateMessage(whole);
@@ -179,11 +229,14 @@ export class StateEngine {
 
   /** Sends one message, split into fragments when it is over the budget (a single large value). */
   private send(ctx: StateContext, to: string, bytes: Uint8Array): void {
-    for (const part of split(this.self, bytes.length > this.budgetBytes ? ++this.fragmentId : 0, bytes, this.budgetBytes)) ctx.send(to, part);
+    for (const part of split(this.self, this.generation, bytes.length > this.budgetBytes ? ++this.fragmentId : 0, bytes, this.budgetBytes)) ctx.send(to, part);
   }
 
   private applyDelta(ctx: StateContext, m: Extract<StateMessage, { kind: 'delta' }>): void {
-    if (!ctx.isMember(m.member)) return ctx.drop('not-member', { member: m.member });
+    if (!ctx.isMember(m.member)) {
+      if (m.member !== this.self) ctx.unknownMember(m.member);
+      return ctx.drop('not-member', { member: m.member });
+    }
     // A peer that sends more than the limits allow is not trusted with anything in this delta.
     let cost = 0;
     for (const e of m.entries) {
@@ -321,6 +374,9 @@ export class StateEngine {
       out.push(this.deltaBytes(member, r.generation, since, upTo, r.version, reset, r.gcFloor, entries));
       since = upTo;
     }
+    // A member restarted and wrote nothing yet: an empty delta at its new generation still makes the
+    // peer drop the previous run's keys (else they would stay until the member's first write).
+    if (out.length === 0 && max > 0 && at !== undefined && at.generation < r.generation) out.push(this.deltaBytes(member, r.generation, 0, 0, 0, false, r.gcFloor, []));
     return out;
   }
 

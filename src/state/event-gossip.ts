@@ -46,6 +46,12 @@ export class EventGossip {
     this.heat(ctx, ev);
   }
 
+  /** Counted contents, for {@link StateEngine.sizes}. */
+  sizes(): { eventsRecent: number; eventOrigins: number; eventsHeld: number; eventsHot: number } {
+    const s = this.log.streamSizes;
+    return { eventsRecent: this.log.recentCount, eventOrigins: s.origins, eventsHeld: s.held, eventsHot: this.hot.length };
+  }
+
   /** Whether anything is being relayed. */
   get hasHot(): boolean {
     return this.hot.length > 0;

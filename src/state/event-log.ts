@@ -149,6 +149,13 @@ export class EventLog {
     return false;
   }
 
+  /** Origins with a delivery position, and early events held over all of them (for bounds tests and gauges). */
+  get streamSizes(): { origins: number; held: number } {
+    let held = 0;
+    for (const s of this.streams.values()) held += s.held.size;
+    return { origins: this.streams.size, held };
+  }
+
   /** Events held in the recent buffer (for bounds tests and gauges). */
   get recentCount(): number {
     return this.recent.size;

@@ -15,23 +15,24 @@
 import { encodeStateMessage, MAX_FRAGMENTS } from './codec.js';
 import { utf8Length } from './replica.js';
 
-/** Bytes a fragment's header takes besides the sender name (type, version, kind, id, index, count, length). */
-const FRAGMENT_HEADER_BYTES = 32;
+/** Bytes a fragment's header takes besides the sender name (type, version, kind, id, index, count, length, generation). */
+const FRAGMENT_HEADER_BYTES = 40;
 /** Most messages being reassembled at once, from all peers together. */
 const MAX_PARTIAL = 32;
 
 /**
  * `bytes` as datagrams of at most `budget` bytes: itself when it fits (or cannot be split within
- * {@link MAX_FRAGMENTS}, then sent whole as before), else fragments numbered `id`.
+ * {@link MAX_FRAGMENTS}, then sent whole as before), else fragments numbered `id` within the
+ * sender's `generation`.
  */
-export function split(from: string, id: number, bytes: Uint8Array, budget: number): Uint8Array[] {
+export function split(from: string, generation: number, id: number, bytes: Uint8Array, budget: number): Uint8Array[] {
   if (bytes.length <= budget) return [bytes];
   const chunk = budget - FRAGMENT_HEADER_BYTES - utf8Length(from);
   const count = chunk > 0 ? Math.ceil(bytes.length / chunk) : Infinity;
   if (count > MAX_FRAGMENTS) return [bytes];
   const out: Uint8Array[] = [];
   for (let index = 0; index < count; index++) {
-    out.push(encodeStateMessage({ kind: 'fragment', from, id, index, count, bytes: bytes.subarray(index * chunk, (index + 1) * chunk) }));
+    out.push(encodeStateMessage({ kind: 'fragment', from, id, index, count, bytes: bytes.subarray(index * chunk, (index + 1) * chunk), generation }));
   }
   return out;
 }
@@ -42,9 +43,11 @@ interface Partial {
   bytes: number;
 }
 
-/** Messages being put back together, keyed by sender and id. */
+/** Messages being put back together, keyed by sender, its generation and id. */
 export class Reassembly {
   private readonly partial = new Map<string, Partial>();
+  /** The latest generation seen per sender with a message in progress (to drop a previous run's partials). */
+  private readonly generations = new Map<string, number>();
 
   /** @param maxMessageBytes most bytes of one reassembled message (larger ones are dropped). */
   constructor(private readonly maxMessageBytes: number) {}
@@ -54,21 +57,44 @@ export class Reassembly {
     return this.partial.size;
   }
 
+  /** Number of senders whose generation is remembered (at most one per sender with a message in progress). */
+  get senders(): number {
+    return this.generations.size;
+  }
+
+  /** Forgets a sender's generation once none of its messages is in progress, so the map stays as small as `partial`. */
+  private forgetIdle(from: string): void {
+    for (const k of this.partial.keys()) if (k.startsWith(`${from}\u0000`)) return;
+    this.generations.delete(from);
+  }
+
   /**
    * Adds one fragment. Returns the whole message's bytes once every fragment is in, `'bad'` when
    * the fragment disagrees with earlier ones of the same id or the message grows over the limit,
    * else undefined.
    */
-  add(from: string, id: number, index: number, count: number, bytes: Uint8Array): Uint8Array | 'bad' | undefined {
-    const key = `${from}\u0000${id}`;
+  add(from: string, generation: number, id: number, index: number, count: number, bytes: Uint8Array): Uint8Array | 'bad' | undefined {
+    const known = this.generations.get(from);
+    if (known !== undefined && generation < known) return 'bad'; // a previous run's, late
+    if (known !== undefined && generation > known) {
+      // The sender restarted: its previous run's messages will never be completed.
+      for (const k of [...this.partial.keys()]) if (k.startsWith(`${from}\u0000`)) this.partial.delete(k);
+    }
+    const key = `${from}\u0000${generation}\u0000${id}`;
     let p = this.partial.get(key);
     if (p === undefined) {
-      if (this.partial.size >= MAX_PARTIAL) this.partial.delete(this.partial.keys().next().value!);
+      if (this.partial.size >= MAX_PARTIAL) {
+        const oldest = this.partial.keys().next().value!;
+        this.partial.delete(oldest);
+        this.forgetIdle(oldest.slice(0, oldest.indexOf('\u0000')));
+      }
+      this.generations.set(from, generation);
       p = { parts: new Array<Uint8Array | undefined>(count).fill(undefined), have: 0, bytes: 0 };
       this.partial.set(key, p);
     }
     if (p.parts.length !== count || p.bytes + bytes.length > this.maxMessageBytes) {
       this.partial.delete(key);
+      this.forgetIdle(from);
       return 'bad';
     }
     if (p.parts[index] !== undefined) return undefined; // a duplicate datagram
@@ -77,6 +103,7 @@ export class Reassembly {
     p.bytes += bytes.length;
     if (p.have < count) return undefined;
     this.partial.delete(key);
+    this.forgetIdle(from);
     const whole = new Uint8Array(p.bytes);
     let at = 0;
     for (const part of p.parts) {

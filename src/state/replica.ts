@@ -78,6 +78,7 @@ export class Replica {
   private readonly keys = new Map<string, KeyRecord>();
   private costBytes = 0;
   private tombBytes = 0;
+  private tombCount = 0;
   /** Highest version whose change this replica reflects. */
   version = 0;
   /**
@@ -103,7 +104,10 @@ export class Replica {
     const old = this.keys.get(key);
     if (old === undefined) return;
     this.costBytes -= recordCost(key, old.value);
-    if (old.value === undefined) this.tombBytes -= recordCost(key, undefined);
+    if (old.value === undefined) {
+      this.tombBytes -= recordCost(key, undefined);
+      this.tombCount--;
+    }
     this.keys.delete(key);
   }
 
@@ -120,6 +124,11 @@ export class Replica {
   /** Number of records, tombstones included. */
   get size(): number {
     return this.keys.size;
+  }
+
+  /** Number of tombstones held (deletes not yet collected). */
+  get tombstones(): number {
+    return this.tombCount;
   }
 
   /** Budgeted bytes held (keys, values, tombstones). */
@@ -145,10 +154,16 @@ export class Replica {
     const old = this.keys.get(key);
     if (old) {
       this.costBytes -= recordCost(key, old.value);
-      if (old.value === undefined) this.tombBytes -= recordCost(key, undefined);
+      if (old.value === undefined) {
+        this.tombBytes -= recordCost(key, undefined);
+        this.tombCount--;
+      }
     }
     this.costBytes += recordCost(key, value);
-    if (value === undefined) this.tombBytes += recordCost(key, undefined);
+    if (value === undefined) {
+      this.tombBytes += recordCost(key, undefined);
+      this.tombCount++;
+    }
     // Re-insert so iteration order stays close to version order (cheap delta scans).
     this.keys.delete(key);
     this.keys.set(key, { value, version, deletedAt: value === undefined ? now : 0 });
@@ -193,6 +208,7 @@ export class Replica {
       this.keys.delete(key);
       this.costBytes -= recordCost(key, undefined);
       this.tombBytes -= recordCost(key, undefined);
+      this.tombCount--;
       if (r.version > this.gcFloor) this.gcFloor = r.version;
       dropped++;
     }

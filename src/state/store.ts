@@ -214,6 +214,11 @@ export class StateStore {
     this.peers.set(member, replica);
   }
 
+  /** Number of resets in progress (for bounds tests and gauges). */
+  get fillCount(): number {
+    return this.filling.size;
+  }
+
   /** Number of peer replicas held (for bounds tests and gauges). */
   get peerCount(): number {
     return this.peers.size;

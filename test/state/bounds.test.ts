@@ -57,3 +57,82 @@ describe('state bounds', () => {
     expect(b.converged()).toBe(true);
   }, 120_000);
 });
+
+describe('state sizes through churn (counted: StateEngine.sizes)', () => {
+  it('100,000 writes, deletes, TTLs, large values and events with crashes, joins and restarts: every structure plateaus', () => {
+    const opts = { ...STATE_DEFAULTS, tombstoneGraceMs: 20_000 };
+    const b = new Bench(['a', 'b', 'c', 'd', 'e'], opts, 5);
+    const big = 'x'.repeat(3000); // over the 1,400-byte budget: sent in fragments
+    const enc = new TextEncoder();
+    let fresh = 0;
+    const totals: { records: number; tombstones: number; eventsRecent: number }[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const live = [...b.engines.keys()];
+      const writer = live[i % live.length]!;
+      const epoch = Math.floor(i / 10_000);
+      const key = `k${i % 300}-${epoch}`;
+      const value = i % 50 === 0 ? big : `v${i}`;
+      if (i % 10_000 === 0) {
+        // The hosts delete their keys of two epochs ago (as services retire old keys): deletes pile up as tombstones until collected.
+        for (const [name, e] of b.engines) for (const [k] of [...e.store.own.live()]) if (Number(k.split('-')[1]) < epoch - 1) b.set(name, k, undefined);
+      }
+      const fits = b.engine(writer).store.own.liveCostWith(key, value) <= opts.maxNodeBytes;
+      if (i % 7 === 3 || !fits) b.set(writer, key, undefined);
+      else b.set(writer, key, value, i % 10 === 1 ? 3_000 : undefined);
+      if (i % 100 === 0) b.engine(writer).events.publish(b.ctx(writer), 'churn', enc.encode(String(i)));
+      if (i % 100 === 99) {
+        b.now += 1000;
+        b.gossipRound(0.05);
+        b.syncRound(0.05);
+      }
+      if (i % 5_000 === 4_999) {
+        const victim = live[1 + (i % (live.length - 1))]!;
+        if (i % 10_000 === 9_999) {
+          b.add(victim, b.now + 1); // restart under the same name: a new generation
+        } else {
+          b.engines.delete(victim); // gone for good, reaped everywhere
+          b.members.delete(victim);
+          b.add(`f${++fresh}`);
+        }
+      }
+      if (i % 20_000 === 19_999) {
+        let records = 0;
+        let tombstones = 0;
+        let eventsRecent = 0;
+        for (const e of b.engines.values()) {
+          const z = e.sizes();
+          expect(z.replicas).toBeLessThanOrEqual(b.members.size);
+          expect(z.bytes).toBeLessThanOrEqual(b.members.size * opts.maxNodeBytes);
+          expect(z.filling).toBeLessThanOrEqual(b.members.size);
+          expect(z.hot).toBeLessThanOrEqual(b.members.size);
+          expect(z.expiries).toBeLessThanOrEqual(e.store.own.size);
+          expect(z.fragments).toBeLessThanOrEqual(32);
+          expect(z.fragmentSenders).toBeLessThanOrEqual(z.fragments);
+          expect(z.eventOrigins).toBeLessThanOrEqual(b.members.size);
+          expect(z.eventsRecent).toBeLessThanOrEqual(4096);
+          expect(z.eventsHeld).toBeLessThanOrEqual(1024 * b.members.size);
+          records += z.records;
+          tombstones += z.tombstones;
+          eventsRecent += z.eventsRecent;
+        }
+        totals.push({ records, tombstones, eventsRecent });
+      }
+    }
+    // A plateau, not a climb: the last checkpoints hold no more than the first one plus half.
+    const first = totals[0]!;
+    const shown = JSON.stringify(totals);
+    for (const t of totals.slice(1)) {
+      expect(t.records, shown).toBeLessThanOrEqual(first.records * 1.5);
+      expect(t.tombstones, shown).toBeLessThanOrEqual(first.tombstones * 1.5 + 50);
+      expect(t.eventsRecent).toBeLessThanOrEqual(first.eventsRecent * 1.5 + 50);
+    }
+    // Fragments were exercised and every message completed or was dropped.
+    for (let r = 0; r < 20; r++) {
+      b.now += 1000;
+      b.syncRound();
+    }
+    const diff: string[] = [];
+    for (const o of b.engines.keys()) for (const v of b.engines.keys()) if (JSON.stringify(b.view(v, o)) !== JSON.stringify(b.view(o, o))) diff.push(`${v}->${o} ${b.engine(v).store.position(o)?.version}/${b.engine(o).store.own.version} gen ${b.engine(v).store.position(o)?.generation}/${b.engine(o).generation}`);
+    expect(diff).toEqual([]);
+  }, 240_000);
+});

@@ -247,3 +247,40 @@ describe('state engine: untrusted input', () => {
     expect(b.drops.some((d) => d === 'b:over-limit')).toBe(true);
   });
 });
+
+describe('state engine: a member our table lacks', () => {
+  it('state about it from a peer is dropped and reported as evidence that our membership lags', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('c', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.converged()).toBe(true);
+    // b reaped c (missed its comeback); a still holds it.
+    const ctx = b.ctx.bind(b);
+    b.ctx = (n) => (n === 'b' ? { ...ctx(n), isMember: (m: string) => m !== 'c' } : ctx(n));
+    b.engine('b').sync(b.ctx('b'));
+    b.deliverAll();
+    expect(b.view('b', 'c')).toEqual({});
+    for (let i = 0; i < 5 && b.unknown.length === 0; i++) {
+      b.engine('b').sync(b.ctx('b'));
+      b.deliverAll();
+    }
+    expect(b.unknown).toContain('b:c');
+    expect(b.drops).toContain('b:not-member');
+    expect(b.unknown.every((u) => u === 'b:c')).toBe(true);
+  });
+});
+
+describe('state engine: a restart that writes nothing', () => {
+  it('peers still drop the previous run\'s keys (an empty delta at the new generation)', () => {
+    const b = new Bench(['a', 'b', 'c']);
+    b.set('a', 'k', 'v');
+    for (let i = 0; i < 3; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({ k: 'v' });
+    b.now += 1000;
+    b.add('a', b.now + 1); // restarted under its name, nothing written yet
+    for (let i = 0; i < 5; i++) b.syncRound();
+    expect(b.view('b', 'a')).toEqual({});
+    expect(b.view('c', 'a')).toEqual({});
+    expect(b.events.get('b')!.filter((e) => e.member === 'a').map((e) => [e.key, e.value])).toEqual([['k', 'v'], ['k', undefined]]);
+  });
+});

@@ -32,6 +32,8 @@ export class Bench {
   /** Largest datagram any engine sent. */
   maxDatagram = 0;
   drops: string[] = [];
+  /** Members a peer sent state about that were not in the receiver's table, as `receiver:member`. */
+  unknown: string[] = [];
   private readonly random;
 
   constructor(
@@ -73,6 +75,7 @@ export class Bench {
       emit: (c) => this.events.get(name)!.push(c),
       emitEvent: (e) => this.delivered.get(name)!.push(e),
       drop: (reason) => this.drops.push(`${name}:${reason}`),
+      unknownMember: (m) => this.unknown.push(`${name}:${m}`),
     };
   }
 

@@ -82,7 +82,7 @@ describe('state properties', () => {
     const summary = fc.record({ from: fc.string(), wantReply: fc.boolean(), buckets: fc.array(fc.nat(127), { maxLength: 5 }), entries: fc.array(fc.record({ member: fc.string(), generation: fc.nat(), version: fc.nat(), fill: fc.integer({ min: -1, max: 100 }) }), { maxLength: 5 }) }).map((s): StateMessage => ({ kind: 'summary', ...s }));
     const digest = fc.record({ from: fc.string(), root: fc.nat(0xffffffff), eventsRoot: fc.nat(0xffffffff) }).map((d): StateMessage => ({ kind: 'digest', ...d }));
     const fragment = fc
-      .record({ from: fc.string(), id: fc.nat(), count: fc.integer({ min: 2, max: 64 }), index: fc.nat(63), bytes: fc.uint8Array({ maxLength: 16 }) })
+      .record({ from: fc.string(), id: fc.nat(), count: fc.integer({ min: 2, max: 64 }), index: fc.nat(63), bytes: fc.uint8Array({ maxLength: 16 }), generation: fc.nat() })
       .map((f): StateMessage => ({ kind: 'fragment', ...f, index: f.index % f.count }));
     fc.assert(
       fc.property(fc.oneof(delta, summary, digest, fragment), (m) => {
