@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccumulatingEffects } from '../../src/core/effects.js';
 import { TimerTokens } from '../../src/core/ids.js';
-import { MemberTable, type MemberEntry } from '../../src/core/members.js';
+import { MemberTable, memberEntry, type MemberEntry } from '../../src/core/members.js';
 import { seededRandom } from '../../src/core/random.js';
 import { FailedMembers, ReconnectTicker } from '../../src/core/reconnect.js';
 import type { SelfState } from '../../src/core/self.js';
@@ -75,7 +75,7 @@ describe('reconnect prompted by evidence that a peer holds the member', () => {
   function ticker(): { t: ReconnectTicker; tried: string[]; members: MemberTable } {
     const members = new MemberTable();
     const failed = new FailedMembers();
-    const entry: MemberEntry = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', stateChangeAt: 0, rttMs: undefined, pushState: undefined, features: undefined };
+    const entry: MemberEntry = memberEntry({ name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', features: undefined }, 0);
     failed.remember(entry, 100);
     const tried: string[] = [];
     const t = new ReconnectTicker({ config: config('A', 1), random: seededRandom(1), tokens: new TimerTokens(), self: { leaving: false } as SelfState, members, failed, exchange: (_fx, address) => tried.push(address) });
@@ -96,7 +96,7 @@ describe('reconnect prompted by evidence that a peer holds the member', () => {
     const { t, tried, members } = ticker();
     const fx = new AccumulatingEffects();
     expect(t.prompt(1_000, fx, 'Z')).toBe(false);
-    members.add({ name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 2, state: 'alive', stateChangeAt: 0, rttMs: undefined, pushState: undefined, features: undefined }, seededRandom(1));
+    members.add(memberEntry({ name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 2, state: 'alive', features: undefined }, 0), seededRandom(1));
     expect(t.prompt(1_000, fx, 'B')).toBe(false);
     expect(tried).toEqual([]);
   });
