@@ -18,6 +18,7 @@ import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
 import { screenJoinReply, type JoinReplyOutcome } from './join-reply.js';
+import { routeStreamResult, serveStream } from './stream-routing.js';
 import { runTimer, timerIsStale } from './timer-routing.js';
 import { createParts, type CoreParts } from './parts.js';
 import { pushPullScale } from './push-pull.js';
@@ -188,23 +189,7 @@ export class Core {
       return undefined;
     }
     try {
-      this.p.isolation.heard(now, fx, from); // a peer reached us over a stream: we are not cut off
-      switch (request.type) {
-        case 'push-pull':
-          return this.p.pushPull.handleRequest(now, fx, request);
-        case 'digest-request':
-          return this.p.pushPull.digest.handleRequest(fx, request);
-        case 'digest-entries':
-          return this.p.pushPull.digest.handleEntries(now, fx, request);
-        case 'ping':
-          return this.p.responder.handleStreamPing(fx, from, request);
-        case 'user':
-          fx.emit({ type: 'message', from: this.p.table.senderAt(from, this.p.config.name), address: from, payload: request.payload });
-          return undefined;
-        default:
-          drop(fx, 'unexpected-type', { from, type: request.type }, 'unexpected stream message');
-          return undefined;
-      }
+      return serveStream(this.p, now, from, request, fx);
     } catch (error) {
       drop(fx, 'internal-error', { from, error: String(error) }, 'stream handler failed');
       return undefined;
@@ -222,12 +207,7 @@ export class Core {
     const pending = this.p.streams.take(id);
     if (pending === undefined) return;
     try {
-      if (!(result instanceof Error)) this.p.isolation.heard(now, fx);
-      if (pending.kind === 'ping') this.p.probe.onFallbackResult(now, fx, pending.seqNo, result);
-      else if (pending.kind === 'reconnect') this.p.pushPull.onReconnectResult(now, fx, pending.address, pending.followUp, result);
-      else if (pending.kind === 'digest') this.p.pushPull.digest.onResult(now, fx, pending, result);
-      else if (pending.kind === 'digest-entries') this.p.pushPull.digest.onEntriesSent(fx, result);
-      else this.p.pushPull.onResult(now, fx, result, pending.comeback);
+      routeStreamResult(this.p, now, pending, result, fx);
     } catch (error) {
       drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');
     }
