@@ -121,7 +121,7 @@ describe('digest push/pull between capable hearsay nodes', () => {
     expect(c.core.member('p4')).toMatchObject({ incarnation: 2 });
   });
 
-  it('makes us refute when the peer holds us suspect, whichever side starts', () => {
+  it('makes us refute when the peer holds us suspect or dead', () => {
     const a = node('a', 1, [['b', 2, BOTH]]);
     const b = node('b', 2, [['a', 1, BOTH]]);
     b.receive(5, addr(3), suspect('a', 1, 'x'));
@@ -133,8 +133,11 @@ describe('digest push/pull between capable hearsay nodes', () => {
     const c = node('c', 3, [['d', 4, BOTH]]);
     const d = node('d', 4, [['c', 3, BOTH]]);
     d.receive(5, addr(5), dead('c', 1, 'x'));
-    exchange(d, c); // c hears d's entry about it in leg 3
+    // d never starts an exchange with a member it holds dead (periodic push/pull picks alive
+    // members; reaching a failed one is the reconnect ticker's full push/pull): c starts it.
+    expect(exchange(c, d).map((l) => l.type)).toEqual(['digest-request', 'digest-reply', 'digest-entries']);
     expect(c.core.incarnation).toBe(2);
+    expect(d.core.member('c')).toMatchObject({ state: 'alive', incarnation: 2 });
   });
 });
 
@@ -156,10 +159,11 @@ describe('memberlist push/pull stays byte for byte where digest push/pull does n
     const a = node('a', 1, [['b', 2, BOTH], ['c', 3, BOTH], ['d', 4, BOTH]]);
     a.receive(1, addr(2), dead('c', 1, 'b'), dead('d', 1, 'b'));
     a.fire('push-pull-tick', 100_000);
-    const byTo = new Map(a.last.streams.map((s) => [s.to, s.request.type]));
-    expect(byTo.get(addr(2))).toBe('digest-request'); // the periodic exchange with b
-    const reconnect = [...byTo].filter(([to]) => to !== addr(2));
+    expect(a.last.streams.map((s) => [s.to, s.request.type])).toEqual([[addr(2), 'digest-request']]); // the periodic exchange with b
+    a.fire('reconnect-tick', 100_001); // two failed of one alive: the reconnect ticker always tries one
+    const reconnect = a.last.streams.map((s) => [s.to, s.request.type]);
     expect(reconnect).toHaveLength(1);
+    expect([addr(3), addr(4)]).toContain(reconnect[0]![0]);
     expect(reconnect[0]![1]).toBe('push-pull');
     // c comes back from dead: the comeback exchange is memberlist's push/pull.
     a.receive(2, addr(3), alive('c', 3, 2, { features: BOTH }));
