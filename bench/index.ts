@@ -28,6 +28,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeSections } from './doc-sections.js';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { lan } from '../src/options.js';
@@ -420,17 +421,6 @@ function speedTrend(rows: readonly SteadyResult[]): string {
     `Steady-state speed falls as about N^−${fix(k, 1)} between N = ${int(a.n)} and ${int(b.n)}: events per simulated second grow as N (probes, gossip ticks), push/pull work as N² (N / period exchanges of N entries each, the period growing only with log N), and each step costs more as the heap outgrows the caches. ` +
     `Extrapolated (not measured) to 10,000 nodes that is about ${fix(at10k, 2)} sim s / wall s, so the ≥ 1 target needs a faster step as well as less memory per entry; see the profile.`
   );
-}
-
-/** Replaces (or appends) `## title` sections, each up to the next `## ` heading. */
-function writeSections(doc: string, secs: Map<string, string>): string {
-  for (const [title, body] of secs) {
-    const section = `## ${title}\n\n${body}\n`;
-    const esc = title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const re = new RegExp(`^## ${esc}\\n[\\s\\S]*?(?=^## |(?![\\s\\S]))`, 'm');
-    doc = re.test(doc) ? doc.replace(re, `${section}\n`) : `${doc.trimEnd()}\n\n${section}`;
-  }
-  return doc.endsWith('\n') ? doc : `${doc}\n`;
 }
 
 // ---- main ----------------------------------------------------------------------------------------

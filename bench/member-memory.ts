@@ -12,7 +12,9 @@
  *   of virtual time (past every node's first push/pull); per entry = (heap then − heap of N
  *   started, unjoined nodes) / N², as bench/sim-steady.ts. Also prints the CPU seconds of the
  *   run's last `--window` virtual seconds (default 60; user + system), for speed A/B against
- *   another checkout.
+ *   another checkout. With `--storm`, the cluster converges through a real join storm
+ *   (sim-common.ts `joinStorm`) instead, so state changes carry fractional packet-arrival times, as
+ *   in a real cluster; `--sim-seconds` then counts from the end of the storm.
  * Heap after two full GCs (`heapUsed`); without `--expose-gc` the figures are meaningless.
  */
 import { Core } from '../src/core/core.js';
@@ -23,7 +25,7 @@ import { heapUsed } from '../src/testing/observer.js';
 import { Simulator } from '../src/testing/simulator.js';
 import { encodeStreamMessage } from '../src/wire/stream.js';
 import { encodeTags } from '../src/wire/tags.js';
-import { nodeNames } from './sim-common.js';
+import { joinStorm, nodeNames } from './sim-common.js';
 
 function option(name: string): number | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,12 +54,13 @@ function coreFigure(n: number): Core {
   return core;
 }
 
-async function simFigure(n: number, seconds: number, windowS: number): Promise<void> {
+async function simFigure(n: number, seconds: number, windowS: number, storm: boolean): Promise<void> {
   const heap0 = heapUsed();
   const sim = new Simulator({ seed: 1, recordLog: false });
   for (const name of nodeNames(n)) await sim.addNode(name);
   const heap1 = heapUsed();
-  sim.bootstrapConverged();
+  if (storm) await joinStorm(sim, n, () => undefined);
+  else sim.bootstrapConverged();
   await sim.runFor((seconds - windowS) * 1000);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -67,7 +70,7 @@ async function simFigure(n: number, seconds: number, windowS: number): Promise<v
   const heap2 = heapUsed();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `sim N=${n}: ${((heap2 - heap1) / (n * n)).toFixed(1)} B per member entry; idle node ${((heap1 - heap0) / n / 1024).toFixed(1)} KiB; ` +
+    `sim N=${n}${storm ? ' (join storm)' : ''}: ${((heap2 - heap1) / (n * n)).toFixed(1)} B per member entry; idle node ${((heap1 - heap0) / n / 1024).toFixed(1)} KiB; ` +
       `heap ${((heap2 - heap0) / 1e6).toFixed(0)} MB; last ${windowS} sim s: ${cpuS.toFixed(2)} CPU s, ${wall.toFixed(2)} wall s (${(windowS / cpuS).toFixed(1)} sim s / CPU s)`,
   );
 }
@@ -76,4 +79,4 @@ const coreN = option('core');
 const simN = option('sim');
 /** The measured core, kept reachable for a heap snapshot taken after this script. */
 export const measured = coreN === undefined ? undefined : coreFigure(coreN);
-if (simN !== undefined) await simFigure(simN, option('sim-seconds') ?? 120, option('window') ?? 60);
+if (simN !== undefined) await simFigure(simN, option('sim-seconds') ?? 120, option('window') ?? 60, process.argv.includes('--storm'));

@@ -80,6 +80,12 @@ export interface SuspicionEvent {
   readonly accuser: string;
   /** The member whose confirmation this event reports; `undefined` when the suspicion starts. */
   readonly confirmedBy: string | undefined;
+  /**
+   * True once the member's host refused our TCP fallback ping (nothing listens on its port): the
+   * suspicion then ends one probe interval after the failed probe, and the event is emitted again
+   * with that earlier deadline.
+   */
+  readonly refused: boolean;
   /** Independent confirmations so far, 0 … `expected`. */
   readonly confirmations: number;
   /**

@@ -10,8 +10,8 @@
  * The tables are module-level, so every core in the process shares them, and bounded: a table
  * that reaches {@link INTERN_LIMIT} values is emptied (the entries keep their arrays; only later
  * ones stop sharing). Which array an entry holds never changes what is sent or decided: arrays
- * are compared by content everywhere, except where identity only says "unchanged since cached"
- * (push-pull.ts `pushStateOf`). Callers must never write into an interned array.
+ * are compared by content everywhere, except where identity only decides sharing (member-record.ts
+ * `memberRecord`). Callers must never write into an interned array.
  * @module
  */
 

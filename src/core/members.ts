@@ -8,41 +8,87 @@
  */
 import { ipToBytes } from '../address.js';
 import type { MemberState } from '../events.js';
+import { changedRecord, memberRecord, unsharedRecord, type MemberChange, type MemberFields, type MemberRecord } from './member-record.js';
 import type { Random } from './random.js';
-import type { EncodedPushNodeState } from '../wire/bodies.js';
 
 /**
- * One member as the core tracks it. Mutable, internal: the host only ever sees frozen
- * `MemberSnapshot`s built from it. Every field is always present (one hidden class, in-object
- * fields); `addr`, `meta` and `vsn` hold interned arrays shared with other entries (intern.ts), so
- * they are replaced, never written into (docs/architecture.md, "The member table's layout").
+ * One member as the core tracks it. Internal: the host only ever sees frozen `MemberSnapshot`s
+ * built from it. Three fields (docs/architecture.md, "The member table's layout"): the shared,
+ * immutable {@link MemberRecord} with everything nodes agree on (read through the getters below,
+ * replaced by {@link MemberTable.update} / {@link reviseEntry}, never written into), and the two
+ * values that are this node's own. Both start `undefined`, so V8 keeps them as tagged fields: an
+ * integer is stored in the field itself, where a field that first held a double (−∞) boxes every
+ * value of every entry in a separate 16-byte number.
  */
-export interface MemberEntry {
-  readonly name: string;
-  /** Raw IP bytes as last accepted (4 or 16), compared byte for byte (reference §7.3). */
-  addr: Uint8Array;
-  port: number;
-  /** `host:port` derived from `addr`/`port`, cached because every send needs it. */
-  address: string;
-  /** Metadata bytes (empty for Go's nil). */
-  meta: Uint8Array;
-  /** Always 6 bytes [pmin, pmax, pcur, dmin, dmax, dcur]; zeros when never received. */
-  vsn: Uint8Array;
-  /** hearsay features the member announced (`Hf`); kept when a Go relay's alive omits the key. */
-  features: number | undefined;
-  /** u32. */
-  incarnation: number;
-  state: MemberState;
-  /** `now` of the last state change; −∞ for an entry that was never alive (Go's zero time). */
-  stateChangeAt: number;
+export class MemberEntry implements MemberFields {
+  /** `now` of the last state change; `undefined` while never alive (read {@link stateChangeAt}). */
+  changedAt: number | undefined = undefined;
   /** Smoothed round trip of our direct probes, ms (`rtt.ts`); undefined until one completes. */
-  rttMs: number | undefined;
-  /**
-   * This entry as last sent in a push/pull, with its encoding (push-state.ts `pushStateOf`, maybe
-   * shared with other entries); reused while its fields still match the entry's, so no code path
-   * has to remember to clear it.
-   */
-  pushState: EncodedPushNodeState | undefined;
+  rttMs: number | undefined = undefined;
+
+  /** An entry holding `record`, never alive. Use {@link memberEntry} to build one from fields. */
+  constructor(public record: MemberRecord) {}
+
+  // The record's fields, as `entry.x` (documented on MemberFields).
+  get name(): string {
+    return this.record.name;
+  }
+  get addr(): Uint8Array {
+    return this.record.addr;
+  }
+  get port(): number {
+    return this.record.port;
+  }
+  get address(): string {
+    return this.record.address;
+  }
+  get meta(): Uint8Array {
+    return this.record.meta;
+  }
+  get vsn(): Uint8Array {
+    return this.record.vsn;
+  }
+  get features(): number | undefined {
+    return this.record.features;
+  }
+  get incarnation(): number {
+    return this.record.incarnation;
+  }
+  get state(): MemberState {
+    return this.record.state;
+  }
+  /** `now` of the last state change; −∞ for an entry that was never alive (Go's zero time). */
+  get stateChangeAt(): number {
+    return this.changedAt ?? Number.NEGATIVE_INFINITY;
+  }
+}
+
+/**
+ * A new entry with fields `f` (arrays as given: intern them first to share, intern.ts) and state
+ * change time `stateChangeAt` (−∞, the default: never alive).
+ */
+export function memberEntry(f: MemberFields, stateChangeAt = Number.NEGATIVE_INFINITY): MemberEntry {
+  const e = new MemberEntry(memberRecord(f));
+  if (stateChangeAt !== Number.NEGATIVE_INFINITY) e.changedAt = stateChangeAt;
+  return e;
+}
+
+/**
+ * A new entry for a member just heard of, before its alive is applied: Go stores it as dead at
+ * incarnation 0 with the zero state-change time (never alive). Its record is not shared, so the
+ * shared table keeps the record the alive then makes, which every core reaches alike.
+ */
+export function newMemberEntry(f: Omit<MemberFields, 'incarnation' | 'state' | 'features'>): MemberEntry {
+  return new MemberEntry(unsharedRecord({ ...f, features: undefined, incarnation: 0, state: 'dead' }));
+}
+
+/**
+ * Changes fields of `entry` that are not its state (incarnation, metadata, address, …) by
+ * replacing its record. State changes go through {@link MemberTable.update}, which keeps the
+ * table's counts.
+ */
+export function reviseEntry(entry: MemberEntry, change: Omit<MemberChange, 'state'>): void {
+  entry.record = changedRecord(entry.record, change);
 }
 
 /** Member counts by state (self included). */
@@ -107,11 +153,20 @@ export class MemberTable {
 
   /** Moves `entry` to `state` at `now`, keeping the counts right. Does not touch events. */
   setState(entry: MemberEntry, state: MemberState, now: number): void {
-    if (entry.state !== state) {
-      this.counts[entry.state]--;
-      this.counts[state]++;
-      entry.state = state;
-      entry.stateChangeAt = now;
+    if (entry.state !== state) this.update(entry, now, { state });
+  }
+
+  /**
+   * Applies `change` to `entry` (one new record for all of it); a change of state also counts and
+   * stamps `stateChangeAt` = `now`. Does not touch events.
+   */
+  update(entry: MemberEntry, now: number, change: MemberChange): void {
+    const from = entry.state;
+    entry.record = changedRecord(entry.record, change);
+    if (entry.state !== from) {
+      this.counts[from]--;
+      this.counts[entry.state]++;
+      entry.changedAt = now;
     }
   }
 

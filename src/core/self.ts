@@ -10,7 +10,7 @@ import type { PingMessage } from '../wire/messages.js';
 import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { Health } from './health.js';
-import type { MemberEntry } from './members.js';
+import { memberEntry, reviseEntry, type MemberEntry } from './members.js';
 import type { GossipQueues } from './queues.js';
 import { drop } from './report.js';
 
@@ -31,7 +31,7 @@ export class SelfState {
   ) {
     this.source = { sourceAddr: config.advertiseAddr, sourcePort: config.advertisePort, sourceNode: config.name };
     // A detached placeholder until `start()` puts the real entry in the table.
-    this.current = {
+    this.current = memberEntry({
       name: config.name,
       addr: config.advertiseAddr,
       port: config.advertisePort,
@@ -41,10 +41,7 @@ export class SelfState {
       features: config.features || undefined, // announced in our own alive and push/pull entry (`Hf`)
       incarnation: 0,
       state: 'alive',
-      stateChangeAt: Number.NEGATIVE_INFINITY,
-      rttMs: undefined,
-      pushState: undefined,
-    };
+    });
   }
 
   /** Our name. */
@@ -94,7 +91,7 @@ export class SelfState {
 
   /** Outside the cluster (not started, or left): keeps `meta` for our entry, announcing nothing. */
   rememberMeta(meta: Uint8Array): void {
-    this.current.meta = meta;
+    reviseEntry(this.current, { meta });
   }
 
   /** A ping to `node` with our `Source*` fields (reference §7.9). */
@@ -126,7 +123,7 @@ export class SelfState {
       drop(fx, 'incarnation-exhausted', { accusedInc, accusation, accuser }, 'cannot refute: incarnation would exceed 2^32-1');
       return;
     }
-    self.incarnation = inc;
+    reviseEntry(self, { incarnation: inc });
     this.health.apply(fx, 1);
     this.queues.queue({ type: 'alive', incarnation: inc, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: this.config.vsn, ...ownFeatures(this.config) });
     fx.emit({ type: 'self:refute', incarnation: inc, accuser, accusation });

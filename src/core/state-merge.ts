@@ -30,7 +30,7 @@ import type { ConflictLog } from './conflicts.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
 import { internAddr, internMeta, internString, internVsn } from './intern.js';
-import type { MemberEntry, MemberTable } from './members.js';
+import { newMemberEntry, reviseEntry, type MemberEntry, type MemberTable } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { GossipQueues } from './queues.js';
 import type { Random } from './random.js';
@@ -128,20 +128,7 @@ export class Membership {
       isNew = true;
       // Go stores the new node as dead with incarnation 0 and zero state-change time, then applies
       // the alive below; an alive at incarnation 0 therefore leaves a never-alive entry (reaped on wrap).
-      entry = {
-        name: a.node,
-        addr: internAddr(a.addr),
-        port: a.port,
-        address: internString(address),
-        meta,
-        vsn: internVsn(vsn),
-        incarnation: 0,
-        state: 'dead',
-        stateChangeAt: Number.NEGATIVE_INFINITY,
-        rttMs: undefined,
-        pushState: undefined,
-        features: undefined,
-      };
+      entry = newMemberEntry({ name: a.node, addr: internAddr(a.addr), port: a.port, address: internString(address), meta, vsn: internVsn(vsn) });
       members.add(entry, this.d.random);
     } else if (!bytesEqual(entry.addr, a.addr) || entry.port !== a.port) {
       const canReclaim = cfg.deadNodeReclaimMs > 0 && now - entry.stateChangeAt > cfg.deadNodeReclaimMs;
@@ -161,7 +148,7 @@ export class Membership {
     // PushPull.merge skips, without calling us, an alive that ends here as an exact repeat of the entry.
     if (a.incarnation <= entry.incarnation && !isSelf && !updatesNode) {
       // A Go relay drops `Hf`: the member's own copy at the same incarnation still tells us its features.
-      if (a.features !== undefined && a.incarnation === entry.incarnation) entry.features = a.features;
+      if (a.features !== undefined && a.incarnation === entry.incarnation) reviseEntry(entry, { features: a.features });
       if (a.incarnation < entry.incarnation) stale(fx, 'alive', entry, a.incarnation);
       return;
     }
@@ -187,17 +174,15 @@ export class Membership {
     // Back from dead or left: its stale accusations may still arrive (trust.ts).
     if (!wasUp && !isSelf) this.d.trust.noteUp(entry.name, now, neverAlive);
     const previous = wasUp && (metaChanged || addrChanged) && !isSelf ? snapshotOf(entry) : undefined;
-    if (vsn.length >= 6) entry.vsn = internVsn(vsn);
-    entry.incarnation = a.incarnation;
-    entry.meta = meta;
-    if (a.features !== undefined) entry.features = a.features;
-    if (addrChanged) {
-      entry.addr = internAddr(a.addr);
-      entry.port = a.port;
-      entry.address = internString(bytesToHostPort(a.addr, a.port) ?? entry.address);
-      entry.rttMs = undefined; // another host or process: the old round trips say nothing about it
-    }
-    members.setState(entry, 'alive', now);
+    members.update(entry, now, {
+      incarnation: a.incarnation,
+      meta,
+      state: 'alive',
+      vsn: vsn.length >= 6 ? internVsn(vsn) : undefined,
+      features: a.features,
+      ...(addrChanged ? { addr: internAddr(a.addr), port: a.port, address: internString(bytesToHostPort(a.addr, a.port) ?? entry.address) } : {}),
+    });
+    if (addrChanged) entry.rttMs = undefined; // another host or process: the old round trips say nothing about it
     if (oldState === 'dead' && !neverAlive && !isSelf) this.d.comebacks.ask(now, fx, entry);
 
     if (!wasUp) this.event(fx, 'join', entry);
@@ -245,8 +230,7 @@ export class Membership {
       return;
     }
     this.d.queues.queue(s);
-    entry.incarnation = s.incarnation;
-    members.setState(entry, 'suspect', now);
+    members.update(entry, now, { incarnation: s.incarnation, state: 'suspect' });
     // n counts ourselves and the suspect; k = suspicionMult − 2 so the nominal timeout is reached two
     // probe intervals early when everyone confirms (memberlist's comment). Only live peers other
     // than the suspect can confirm: memberlist also counts dead and left ones (docs/architecture.md).
@@ -320,6 +304,7 @@ export class Membership {
     fx.log('debug', { node: entry.name, afterMs: after }, 'member refused our TCP fallback: suspicion shortened');
     running.token = this.d.tokens.next();
     scheduleSuspicion(now, fx, entry, running, after);
+    fx.emit({ type: 'suspicion', ...suspicionView(snapshotOf(entry), running, now, undefined) });
   }
 
   /**
@@ -413,9 +398,8 @@ export class Membership {
       return;
     }
     this.d.queues.queue(d, completionId);
-    entry.incarnation = d.incarnation;
     const left = d.node === d.from;
-    members.setState(entry, left ? 'left' : 'dead', now);
+    members.update(entry, now, { incarnation: d.incarnation, state: left ? 'left' : 'dead' });
     this.event(fx, left ? 'leave' : 'fail', entry);
   }
 

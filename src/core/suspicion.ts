@@ -117,6 +117,11 @@ export class Suspicion {
   /** The member's host refused our fallback: the suspicion ends by then, whatever else happens, ms. */
   private refusedBy = Number.POSITIVE_INFINITY;
 
+  /** True once the suspect's host refused our fallback ping ({@link hasten}). */
+  get refused(): boolean {
+    return this.refusedBy !== Number.POSITIVE_INFINITY;
+  }
+
   /**
    * @param accuser who raised the suspicion; never counts as a confirmation.
    * @param startedAt `now` when the member became suspect (also its `stateChangeAt`).
@@ -175,13 +180,15 @@ export class Suspicion {
 /**
  * The host's view of suspicion `s` of `member` at `now` (the `suspicion` event): read from the
  * running timer itself, so the deadline the host sees is the one the core will act on.
- * @param confirmedBy the member whose confirmation this reports; `undefined` when the suspicion starts.
+ * @param confirmedBy the member whose confirmation this reports; `undefined` when the suspicion
+ *   starts or when a refused fallback shortened it.
  */
 export function suspicionView(member: MemberSnapshot, s: Suspicion, now: number, confirmedBy: string | undefined): SuspicionEvent {
   return {
     member,
     accuser: s.accuser,
     confirmedBy,
+    refused: s.refused,
     confirmations: s.confirmations,
     expected: s.k,
     startedAt: s.startedAt,

@@ -1,25 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { internAddr, internMeta, internString, internVsn } from '../../src/core/intern.js';
-import type { MemberEntry } from '../../src/core/members.js';
+import { memberEntry, reviseEntry, type MemberEntry } from '../../src/core/members.js';
 import { pushStateOf } from '../../src/core/push-state.js';
 import { EncodedPushNodeState, writePushNodeState } from '../../src/wire/bodies.js';
 import { Writer } from '../../src/wire/writer.js';
 
 function entry(name: string, incarnation: number, meta: Uint8Array): MemberEntry {
-  return {
+  return memberEntry({
     name,
     addr: internAddr(Uint8Array.of(10, 9, 8, 7)),
     port: 7946,
     address: internString('10.9.8.7:7946'),
     meta: internMeta(meta),
     vsn: internVsn(Uint8Array.of(1, 5, 5, 2, 5, 4)),
+    features: undefined,
     incarnation,
     state: 'alive',
-    stateChangeAt: 0,
-    rttMs: undefined,
-    pushState: undefined,
-    features: undefined,
-  };
+  }, 0);
 }
 
 function encoded(s: EncodedPushNodeState): Uint8Array {
@@ -53,7 +50,7 @@ describe('shared push/pull entries', () => {
     const b = entry('shared-m', 3, Uint8Array.of(0x81));
     const s = pushStateOf(a);
     expect(pushStateOf(b)).toBe(s);
-    b.incarnation = 4;
+    reviseEntry(b, { incarnation: 4 });
     const t = pushStateOf(b);
     expect(t).not.toBe(s);
     expect(t.incarnation).toBe(4);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { METRIC } from '../../src/observability.js';
 import { FailedMembers } from '../../src/core/reconnect.js';
-import { MemberTable, type MemberEntry } from '../../src/core/members.js';
+import type { MemberFields } from '../../src/core/member-record.js';
+import { MemberTable, memberEntry } from '../../src/core/members.js';
 import { seededRandom } from '../../src/core/random.js';
 import { AccuserTrust } from '../../src/core/trust.js';
 import { NodeStateNumber, type PacketMessage, type PingMessage, type PushPullMessage } from '../../src/wire/messages.js';
@@ -225,13 +226,13 @@ describe('whose accusations count', () => {
     const members = new MemberTable();
     const failed = new FailedMembers();
     const trust = new AccuserTrust({ config: cfg, members, failed });
-    const entry: MemberEntry = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', stateChangeAt: 0, rttMs: undefined, pushState: undefined, features: undefined };
-    failed.remember(entry, 100);
-    members.add({ ...entry, state: 'alive' }, seededRandom(1));
+    const fields: MemberFields = { name: 'B', addr: Uint8Array.of(10, 0, 0, 2), port: 7946, address: addr(2), meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state: 'dead', features: undefined };
+    failed.remember(memberEntry(fields, 0), 100);
+    members.add(memberEntry({ ...fields, state: 'alive' }, 0), seededRandom(1));
     trust.noteUp('B', 1000, true);
     expect(trust.distrusts('B', 1000)).toBe(true);
     trust.noteUp('E', 1000, true); // never failed: a plain join
-    members.add({ ...entry, name: 'E', state: 'alive' }, seededRandom(1));
+    members.add(memberEntry({ ...fields, name: 'E', state: 'alive' }, 0), seededRandom(1));
     expect(trust.distrusts('E', 1000)).toBe(false);
     expect(trust.distrusts('A', 1000)).toBe(false);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Awareness } from '../../src/core/awareness.js';
 import { TransmitLimitedQueue, retransmitLimit } from '../../src/core/broadcasts.js';
-import { MemberTable, type MemberEntry } from '../../src/core/members.js';
+import { MemberTable, memberEntry, type MemberEntry } from '../../src/core/members.js';
 import { pushPullScale } from '../../src/core/push-pull.js';
 import { seededRandom } from '../../src/core/random.js';
 import { Suspicion, remainingSuspicionMs, suspicionTimeouts } from '../../src/core/suspicion.js';
@@ -219,7 +219,7 @@ describe('TransmitLimitedQueue', () => {
 });
 
 function entry(name: string, state: MemberEntry['state'] = 'alive', stateChangeAt = 0): MemberEntry {
-  return { name, addr: Uint8Array.of(10, 0, 0, 1), port: 1, address: '10.0.0.1:1', meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state, stateChangeAt, rttMs: undefined, pushState: undefined, features: undefined };
+  return memberEntry({ name, addr: Uint8Array.of(10, 0, 0, 1), port: 1, address: '10.0.0.1:1', meta: new Uint8Array(0), vsn: new Uint8Array(6), incarnation: 1, state, features: undefined }, stateChangeAt);
 }
 
 describe('MemberTable', () => {

@@ -55,6 +55,13 @@ describe('a refused TCP fallback', () => {
     expect(gossip.flatMap((s) => s.messages)).toContainEqual({ type: 'dead', incarnation: 1, node: 'B', from: 'A' });
   });
 
+  it('emits the suspicion again with the earlier deadline, marked refused', () => {
+    const a = failedProbe(REFUSED, true);
+    const views = a.eventsOf('suspicion').filter((e) => e.member.name === 'B');
+    expect(views.at(0)).toMatchObject({ refused: false, deadlineAt: 2000 + 24_000 });
+    expect(views.at(-1)).toMatchObject({ refused: true, confirmedBy: undefined, startedAt: 2000, deadlineAt: 3000, timeoutMs: 1000, remainingMs: 1000 });
+  });
+
   it('changes nothing when the fallback timed out instead (a partition, a paused process)', () => {
     const a = failedProbe(new TimeoutError('dial timed out'), true);
     expect(a.take('suspicion-timeout').dueAt).toBe(2000 + 24_000);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MemberState } from '../../src/events.js';
-import { MemberTable, type MemberEntry } from '../../src/core/members.js';
+import { MemberTable, memberEntry, type MemberEntry } from '../../src/core/members.js';
 import { verifyProtocol } from '../../src/core/push-pull.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { NodeStateNumberValue, PushNodeState } from '../../src/wire/messages.js';
@@ -17,20 +17,19 @@ describe('verifyProtocol with our own current entries marked', () => {
       fc.property(fc.array(entry, { maxLength: 12 }), fc.array(entry, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 8 }), (local, others, picks) => {
         const table = new MemberTable();
         const random = seededRandom(1);
-        const entries: MemberEntry[] = local.map((l, i) => ({
-          name: `m${i}`,
-          addr: Uint8Array.of(10, 0, 0, i),
-          port: 1,
-          address: `10.0.0.${i}:1`,
-          meta: new Uint8Array(0),
-          vsn: l.vsn.length === 6 ? l.vsn : new Uint8Array(6),
-          incarnation: 1,
-          state: STATES[l.state]!,
-          stateChangeAt: 0,
-          rttMs: undefined,
-          pushState: undefined,
-          features: undefined,
-        }));
+        const entries: MemberEntry[] = local.map((l, i) =>
+          memberEntry({
+            name: `m${i}`,
+            addr: Uint8Array.of(10, 0, 0, i),
+            port: 1,
+            address: `10.0.0.${i}:1`,
+            meta: new Uint8Array(0),
+            vsn: l.vsn.length === 6 ? l.vsn : new Uint8Array(6),
+            incarnation: 1,
+            state: STATES[l.state]!,
+            features: undefined,
+          }, 0),
+        );
         for (const e of entries) table.add(e, random);
         // Remote: strangers, and copies of our entries (marked current) in between.
         const remote: PushNodeState[] = [];
