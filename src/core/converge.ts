@@ -21,7 +21,7 @@ import type { Effects } from './effects.js';
 import type { GossipTicker } from './gossip.js';
 import { internAddr, internMeta, internString, internVsn } from './intern.js';
 import type { Isolation } from './isolation.js';
-import type { MemberEntry, MemberTable } from './members.js';
+import { memberEntry, type MemberEntry, type MemberTable } from './members.js';
 import { verifyProtocol } from './push-pull.js';
 import type { Random } from './random.js';
 import { memberGauges } from './report.js';
@@ -59,21 +59,12 @@ export function adoptConverged(d: ConvergeDeps, now: number, nodes: readonly Pus
     const r = nodes[i]!;
     if (r.name === config.name) continue;
     const f = fields[i]!;
-    // As `Membership.alive` builds a new member's entry and then applies its alive.
-    const entry: MemberEntry = {
-      name: r.name,
-      addr: f.addr,
-      port: r.port,
-      address: f.address,
-      meta: f.meta,
-      vsn: f.vsn,
-      incarnation: r.incarnation,
-      state: 'alive',
-      stateChangeAt: now,
-      rttMs: undefined,
-      pushState: undefined,
-      features: r.features,
-    };
+    // As `Membership.alive` builds a new member's entry and then applies its alive (the record is
+    // the shared one that alive's change reaches, member-record.ts).
+    const entry = memberEntry(
+      { name: r.name, addr: f.addr, port: r.port, address: f.address, meta: f.meta, vsn: f.vsn, features: r.features, incarnation: r.incarnation, state: 'alive' },
+      now,
+    );
     members.add(entry, d.random);
     added++;
   }
