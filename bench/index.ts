@@ -141,8 +141,11 @@ function tasks(): Task[] {
   if (want('steady')) {
     const sizes = steadyN ?? (quick ? [100, 1000] : [100, 1000, 2000]);
     for (const n of sizes) {
-      const params: SteadyParams = quick ? { n, windowMs: 30_000 } : { n };
-      out.push(task('steady', 'sim-steady.ts', params, { exclusive: true, heapMb: n >= 2000 ? 20_000 : 8192, timeoutS: n >= 3000 ? 1800 : 900, extra: steadyN !== undefined }));
+      // Digest push/pull (the default) and the full push/pull baseline, memberlist's, in the same run.
+      for (const digest of [true, false]) {
+        const params: SteadyParams = quick ? { n, windowMs: 30_000, ...(digest ? {} : { digest }) } : { n, ...(digest ? {} : { digest }) };
+        out.push(task('steady', 'sim-steady.ts', params, { exclusive: true, heapMb: n >= 2000 ? 20_000 : 8192, timeoutS: n >= 3000 ? 1800 : 900, extra: steadyN !== undefined }));
+      }
     }
     // The honesty check of bootstrapConverged: the same measurement after a real join storm.
     if (steadyN === undefined) {
@@ -329,7 +332,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
   }
 
   const steady = of('steady');
-  const boot = steady.filter((s) => (s.result as SteadyResult).mode === 'bootstrap').sort((a, b) => (a.result as SteadyResult).n - (b.result as SteadyResult).n);
+  const boot = steady.filter((s) => (s.result as SteadyResult).mode === 'bootstrap').sort((a, b) => (a.result as SteadyResult).n - (b.result as SteadyResult).n || Number((a.result as SteadyResult).digest === false) - Number((b.result as SteadyResult).digest === false));
   if (boot.length > 0) {
     const { header, mark } = provenance(boot);
     out.set(
@@ -347,7 +350,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
     );
     const rows = [...boot, ...steady.filter((s) => (s.result as SteadyResult).mode === 'join')];
     const pv = provenance(rows);
-    const largest = boot.at(-1)!.result as SteadyResult;
+    const largest = boot.filter((s) => (s.result as SteadyResult).digest !== false).at(-1)?.result as SteadyResult ?? (boot.at(-1)!.result as SteadyResult);
     const perEntry = largest.heapPerEntry;
     const tenK = 10_000 * 10_000 * perEntry + 10_000 * largest.heapPerNodeBase;
     const joinRows = steady.filter((s) => (s.result as SteadyResult).mode === 'join').map((s) => s.result as SteadyResult);
@@ -364,7 +367,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
         '',
         `**N = 10,000 is infeasible here.** Every core holds the full member table, so the simulator holds N² entries: at the measured ${int(perEntry)} B per entry (N = ${int(largest.n)}, bootstrap; the join storm's is higher${joinRows.length > 0 ? `: ${joinRows.map((r) => `${int(r.heapPerEntry)} B at N = ${int(r.n)}`).join(', ')}` : ''}) 10,000 nodes need about ${fix(tenK / 1e9, 0)} GB of heap, against ${fix(totalmem() / 2 ** 30, 0)} GiB of RAM. ` +
           `The largest N run is ${int(largest.n)} (${fix(largest.heapTotal / 1e9, 1)} GB of heap, ${fix(largest.convergeWallSeconds, 0)} s to bootstrap); heap grows as N², bootstrap time faster (GC over a growing old generation). ` +
-          speedTrend(boot.map((s) => s.result as SteadyResult)),
+          speedTrend(boot.map((s) => s.result as SteadyResult).filter((r) => r.digest !== false)),
         '',
         '`bootstrapConverged` (src/testing/simulator.ts) gives every core the full membership through one shared push/pull message merged with `mergeRemoteState` (the join path\'s own merge: random probe-order insertion, entries, member snapshots for the `join` events), then empties each core\'s broadcast queue — where a real cluster is once gossip has finished. ' +
           'Timers keep the random staggers each node got when it started. Not reproduced: the join traffic, health-score bumps from packets lost in the storm, probe-list shuffles. ' +

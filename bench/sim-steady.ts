@@ -29,6 +29,11 @@ export interface SteadyParams {
   /** Write a CPU profile of the window to this path and report its top self-time functions. */
   readonly profile?: string;
   readonly seed?: number;
+  /**
+   * Digest push/pull between the nodes (`digestPushPull`, default true); `false` is the full
+   * push/pull baseline, memberlist's exchange, for the comparison in the same run.
+   */
+  readonly digest?: boolean;
 }
 
 export interface ProfileEntry {
@@ -43,6 +48,8 @@ export interface ProfileEntry {
 
 export interface SteadyResult {
   readonly n: number;
+  /** Digest push/pull on; undefined in runs from before it existed (full push/pull). */
+  readonly digest?: boolean;
   readonly mode: 'bootstrap' | 'join';
   /** Wall seconds to build the converged cluster (addNode + bootstrap, or the join storm). */
   readonly convergeWallSeconds: number;
@@ -71,10 +78,11 @@ export interface SteadyResult {
 
 export async function runSteady(p: SteadyParams): Promise<SteadyResult> {
   const mode = p.mode ?? 'bootstrap';
-  setProgressLabel(`steady N=${p.n} ${mode}${p.profile ? ' (profiling)' : ''}`);
+  const digest = p.digest ?? true;
+  setProgressLabel(`steady N=${p.n} ${mode}${digest ? '' : ' full push/pull'}${p.profile ? ' (profiling)' : ''}`);
   const heap0 = heapUsed();
   let wall = stopwatch();
-  const sim = new Simulator({ seed: p.seed ?? 1, recordLog: false });
+  const sim = new Simulator({ seed: p.seed ?? 1, recordLog: false, node: { digestPushPull: digest } });
   for (const name of nodeNames(p.n)) await sim.addNode(name);
   const heap1 = heapUsed();
   wall = stopwatch();
@@ -128,6 +136,7 @@ export async function runSteady(p: SteadyParams): Promise<SteadyResult> {
   const profileTop = session ? await stopProfile(session, p.profile!) : undefined;
   return {
     n: p.n,
+    digest,
     mode,
     convergeWallSeconds,
     convergedAtMs,
@@ -223,16 +232,22 @@ const TYPE_LABELS: Record<string, string> = {
   suspect: 'suspect (UDP, alone)',
   dead: 'dead (UDP, alone)',
   'stream:push-pull': 'push/pull request + reply (TCP)',
+  'stream:digest-push-pull': 'digest push/pull: request + reply (+ entries) (TCP)',
   'stream:ping': 'fallback ping (TCP)',
   'stream:ack': 'fallback ack (TCP)',
 };
+
+/** Which push/pull a run used, for labels: empty for runs from before digest push/pull existed. */
+export function pushPullLabel(r: SteadyResult): string {
+  return r.digest === undefined ? '' : r.digest ? ' digest' : ' full push/pull';
+}
 
 /** Bandwidth: one column pair per run, one row per message type. */
 export function renderBandwidth(results: readonly SteadyResult[]): string {
   const types = [...new Set(results.flatMap((r) => Object.keys(r.traffic.byType)))].sort(
     (a, b) => Math.max(...results.map((r) => r.traffic.byType[b]?.bytesPerNodePerSec ?? 0)) - Math.max(...results.map((r) => r.traffic.byType[a]?.bytesPerNodePerSec ?? 0)),
   );
-  const header = ['message type', ...results.flatMap((r) => [`N = ${int(r.n)}: packets / node / s`, `N = ${int(r.n)}: bytes / node / s`])];
+  const header = ['message type', ...results.flatMap((r) => [`N = ${int(r.n)}${pushPullLabel(r)}: packets / node / s`, `N = ${int(r.n)}${pushPullLabel(r)}: bytes / node / s`])];
   const rows = types.map((t) => [
     TYPE_LABELS[t] ?? t,
     ...results.flatMap((r) => {
@@ -254,7 +269,7 @@ const size = (b: number): string => (b < 1e6 ? `${(b / 1e3).toPrecision(3)} kB` 
 /** Simulator speed and memory, one row per run. */
 export function renderSpeed(results: readonly SteadyResult[]): string {
   const rows = results.map((r) => [
-    int(r.n),
+    `${int(r.n)}${pushPullLabel(r)}`,
     r.mode === 'bootstrap' ? '`bootstrapConverged`' : `join storm (all see all at ${fix((r.convergedAtMs ?? 0) / 1000, 1)} s virtual)`,
     fix(r.convergeWallSeconds, 1),
     int(r.heapPerEntry),

@@ -235,6 +235,12 @@ export interface HearsayOptions extends Partial<ProtocolOptions>, Partial<WireLi
    * Default on, with {@link STATE_DEFAULTS}; it sends nothing until some node writes a key.
    */
   readonly state?: StateOptions | false;
+  /**
+   * Periodic push/pull with hearsay peers that also announce it as a digest exchange: bucket hashes
+   * first, then only the differing entries (docs/architecture.md, "Digest push/pull"). `false` keeps
+   * memberlist's full push/pull with everyone. Off in effect with a `userState` hook. Default true.
+   */
+  readonly digestPushPull?: boolean;
 }
 
 /** Options after defaults and validation: every field present. */
@@ -262,6 +268,7 @@ export interface ResolvedOptions extends ProtocolOptions, WireLimits {
   readonly admission: AdmissionHook | undefined;
   /** The cluster state's settings, or `false` when it is off. */
   readonly state: ResolvedStateOptions | false;
+  readonly digestPushPull: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -305,6 +312,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     ping: undefined,
     admission: undefined,
     state: STATE_DEFAULTS,
+    digestPushPull: true,
     name: options.name,
     preset,
   };
@@ -345,7 +353,7 @@ export function resolveOptions(options: HearsayOptions): ResolvedOptions {
     throw new InvalidOptionsError('probeTimeoutMs', `must be less than probeIntervalMs (${r.probeIntervalMs}), got ${r.probeTimeoutMs}`);
   }
   if (typeof r.disableTcpPings !== 'boolean') throw new InvalidOptionsError('disableTcpPings', 'must be a boolean');
-  if (typeof r.compression !== 'boolean') throw new InvalidOptionsError('compression', 'must be a boolean');
+  for (const f of ['compression', 'digestPushPull'] as const) if (typeof r[f] !== 'boolean') throw new InvalidOptionsError(f, 'must be a boolean');
   if (typeof r.allowUnencrypted !== 'boolean') throw new InvalidOptionsError('allowUnencrypted', 'must be a boolean');
   if (typeof r.encryptOutgoing !== 'boolean') throw new InvalidOptionsError('encryptOutgoing', 'must be a boolean');
   const d = r.delegateProtocol;

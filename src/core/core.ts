@@ -172,11 +172,12 @@ export class Core {
   }
 
   /**
-   * Serves one inbound stream exchange (the acceptor accepts only push/pull, ping and user, as Go).
+   * Serves one inbound stream exchange (push/pull, ping and user, as Go; and hearsay's digest legs).
    * - push/pull: returns our table (echoing `join`), built *before* merging theirs; a rejected
    *   merge (protocol versions) still returns the reply, as memberlist does;
    * - ping: returns `ack{seqNo, payload: null}` if `node` is ours or empty, else `undefined`;
    * - user: emits `message`, returns `undefined`;
+   * - digest request: returns the differing buckets and our entries in them; digest entries: merged, `undefined`;
    * - anything else: dropped, `undefined`.
    */
   handleStream(now: number, from: string, request: StreamMessage, fx: Effects): StreamMessage | undefined {
@@ -189,6 +190,10 @@ export class Core {
       switch (request.type) {
         case 'push-pull':
           return this.p.pushPull.handleRequest(now, fx, request);
+        case 'digest-request':
+          return this.p.pushPull.digest.handleRequest(fx, request);
+        case 'digest-entries':
+          return this.p.pushPull.digest.handleEntries(now, fx, request);
         case 'ping':
           return this.p.responder.handleStreamPing(fx, from, request);
         case 'user':
@@ -218,6 +223,8 @@ export class Core {
       if (!(result instanceof Error)) this.p.isolation.heard(now, fx);
       if (pending.kind === 'ping') this.p.probe.onFallbackResult(now, fx, pending.seqNo, result);
       else if (pending.kind === 'reconnect') this.p.pushPull.onReconnectResult(now, fx, pending.address, pending.followUp, result);
+      else if (pending.kind === 'digest') this.p.pushPull.digest.onResult(now, fx, pending, result);
+      else if (pending.kind === 'digest-entries') this.p.pushPull.digest.onEntriesSent(fx, result);
       else this.p.pushPull.onResult(now, fx, result, pending.comeback);
     } catch (error) {
       drop(fx, 'internal-error', { id, error: String(error) }, 'stream result handler failed');

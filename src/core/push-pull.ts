@@ -13,6 +13,7 @@ import { encodeMessage } from '../wire/codec.js';
 import { NodeStateNumber, type PushNodeState, type PushPullMessage, type StreamMessage } from '../wire/messages.js';
 import { JOIN_REFUSED_PREFIX, type Admission } from './admission.js';
 import type { CoreConfig } from './config.js';
+import { DigestPushPull } from './digest-push-pull.js';
 import type { Effects } from './effects.js';
 import type { TimerTokens } from './ids.js';
 import type { MemberEntry, MemberTable } from './members.js';
@@ -168,7 +169,12 @@ export class PushPull {
   /** Earliest time of our next comeback exchange, ms ({@link askComeback}: one per push/pull interval). */
   private nextComebackAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly d: PushPullDeps) {}
+  /** The digest exchange between capable hearsay nodes (digest-push-pull.ts), merging through {@link merge}. */
+  readonly digest: DigestPushPull;
+
+  constructor(private readonly d: PushPullDeps) {
+    this.digest = new DigestPushPull({ config: d.config, self: d.self, members: d.members, streams: d.streams, pushPull: this });
+  }
 
   /** Our whole table for a push/pull (join and anti-entropy). */
   localState(join: boolean): PushPullMessage {
@@ -274,7 +280,8 @@ export class PushPull {
   }
 
   /**
-   * Periodic anti-entropy: a `join = false` push/pull with one random alive member.
+   * Periodic anti-entropy: a `join = false` push/pull with one random alive member, as a digest
+   * exchange when both of us announce the digest feature (digest-push-pull.ts).
    *
    * Stops after `leave()` (memberlist keeps it running until `Shutdown`): nobody gossips to a left
    * member, so its table goes stale, and pushing it would resurrect members the others have already
@@ -287,7 +294,8 @@ export class PushPull {
     const next: PushPullTickTimer = { type: 'push-pull-tick', token: timer.token, dueAt: now + interval };
     fx.schedule(next, interval);
     const [peer] = members.kRandom(1, random, (e) => e.name === cfg.name || e.state !== 'alive');
-    if (peer !== undefined) {
+    if (peer !== undefined && this.digest.usable(peer)) this.digest.start(fx, peer);
+    else if (peer !== undefined) {
       const id = this.d.streams.register({ kind: 'push-pull' });
       fx.stream(peer.address, id, this.localState(false), cfg.tcpTimeoutMs);
     }

@@ -7,13 +7,18 @@
 /** Most outstanding core-initiated stream exchanges remembered; the oldest is forgotten beyond this. */
 export const MAX_PENDING_STREAMS = 64;
 
+import type { DigestPending } from './digest-push-pull.js';
+
 /** A stream exchange the core asked the driver for. */
 export type PendingStream =
   | { readonly kind: 'ping'; readonly seqNo: number }
   /** `comeback`: the member that came back from dead we asked (push-pull.ts, `askComeback`). */
   | { readonly kind: 'push-pull'; readonly comeback?: string }
   /** A push/pull with a member we consider failed; `followUp` = send a second one if it answers (see reconnect.ts). */
-  | { readonly kind: 'reconnect'; readonly address: string; readonly followUp: boolean };
+  | { readonly kind: 'reconnect'; readonly address: string; readonly followUp: boolean }
+  /** A digest push/pull request (digest-push-pull.ts), and its one-way entries leg. */
+  | DigestPending
+  | { readonly kind: 'digest-entries' };
 
 /** Owns the pending stream exchanges, at most {@link MAX_PENDING_STREAMS}. */
 export class Streams {

@@ -5,6 +5,7 @@
 import type { CoreConfig } from '../core/config.js';
 import type { ResolvedOptions } from '../options.js';
 import { STATE_FEATURE } from '../state/codec.js';
+import { DIGEST_FEATURE } from '../wire/digest-stream.js';
 import { encryptionOverhead } from '../wire/keyring.js';
 
 /** The core configuration of a node advertising `addr:port` with metadata `meta`. */
@@ -34,8 +35,18 @@ export function coreConfig(o: ResolvedOptions, meta: Uint8Array, addr: Uint8Arra
     vsn: Uint8Array.of(1, 5, o.protocolVersion, d.min, d.max, d.version),
     protocolVersion: o.protocolVersion,
     reportProbes: o.ping?.onProbe !== undefined,
-    ...(o.state === false ? {} : { features: STATE_FEATURE }),
+    ...(features(o) === 0 ? {} : { features: features(o) }),
   };
+}
+
+/**
+ * The hearsay features a node announces (`Hf`): the state layer unless `state: false`, and digest
+ * push/pull unless `digestPushPull: false` or a `userState` hook is set. The digest exchange
+ * carries no user state, so a node with the hook keeps memberlist's push/pull with everyone (its
+ * peers see no bit and never start a digest exchange with it), and the hook sees every exchange.
+ */
+export function features(o: ResolvedOptions): number {
+  return (o.state === false ? 0 : STATE_FEATURE) | (o.digestPushPull && o.userState === undefined ? DIGEST_FEATURE : 0);
 }
 
 /**

@@ -19,7 +19,7 @@ import { StreamDecoder, encodeStreamMessage, type StreamDecoderOptions } from '.
 import { deadline, type Clock } from './clock.js';
 import type { MessageMetrics } from './message-metrics.js';
 
-/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`), counted once a request has been read. */
+/** memberlist's cap on concurrent inbound push/pulls (`maxPushPullRequests`), counted once a request has been read; digest legs count too. */
 const MAX_PENDING_PUSH_PULLS = 128;
 /**
  * Most inbound streams still sending their request. Beyond it the *oldest* is dropped to make
@@ -108,8 +108,8 @@ export class StreamService {
       this.open.add(conn);
       release = destroyOnAbort(conn, combined, timeoutMs);
       await this.write(conn, request, true);
-      if (request.type === 'user') {
-        await conn.end();
+      if (request.type === 'user' || request.type === 'digest-entries') {
+        await conn.end(); // one-way: no reply comes
         return undefined;
       }
       const reply = await this.readOne(conn, false);
@@ -207,7 +207,7 @@ export class StreamService {
       } finally {
         this.reading.delete(conn);
       }
-      if (request.type === 'push-pull') {
+      if (request.type === 'push-pull' || request.type === 'digest-request' || request.type === 'digest-entries') {
         if (this.pendingPushPulls >= MAX_PENDING_PUSH_PULLS) {
           // memberlist's answer and wording (net.go, maxPushPullRequests).
           metrics.increment(METRIC.packetsDropped, 1, { reason: 'stream-limit' });

@@ -29,11 +29,20 @@ export const MessageType = {
   hasLabel: 244,
 } as const;
 /**
+ * hearsay-only stream message types, sent only to peers that announced the matching feature bit
+ * (never to memberlist). Append only: values are protocol. `0xE8` is the state layer's datagram.
+ */
+export const HearsayStreamType = {
+  /** Digest push/pull v1 (`wire/digest-stream.ts`): request, reply and entries legs. */
+  digestPushPull: 0xe9,
+} as const;
+
+/**
  * Names of message type bytes as the message union spells them (`ping`, `indirect-ping`,
  * `push-pull`, …; `has-crc`, `has-label` for the envelopes): metric labels and traffic counters.
  */
 export const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(MessageType).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
+  Object.entries({ ...MessageType, ...HearsayStreamType }).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
 );
 
 /** One of the {@link MessageType} numbers. */
@@ -168,8 +177,30 @@ export type PacketMessage =
   | DeadMessage
   | UserMessage;
 
-/** Messages that open or answer a TCP stream exchange. */
-export type StreamMessage = PushPullMessage | PingMessage | AckMessage | UserMessage | ErrorMessage;
+/**
+ * Digest push/pull, leg 1 (hearsay only, `E9`): the initiator's bucket hashes of its member table
+ * (`buckets.length` is the bucket count, a power of two).
+ */
+export interface DigestRequestMessage {
+  readonly type: 'digest-request';
+  readonly buckets: Uint32Array;
+}
+
+/** Digest push/pull, leg 2: the buckets whose hashes differ (ascending) and the responder's entries in them. */
+export interface DigestReplyMessage {
+  readonly type: 'digest-reply';
+  readonly buckets: readonly number[];
+  readonly nodes: readonly PushNodeState[];
+}
+
+/** Digest push/pull, leg 3 (one way, on a new stream): the initiator's entries in the differing buckets. */
+export interface DigestEntriesMessage {
+  readonly type: 'digest-entries';
+  readonly nodes: readonly PushNodeState[];
+}
+
+/** Messages that open or answer a TCP stream exchange (the `digest-*` ones only between hearsay nodes). */
+export type StreamMessage = PushPullMessage | PingMessage | AckMessage | UserMessage | ErrorMessage | DigestRequestMessage | DigestReplyMessage | DigestEntriesMessage;
 
 /** Broadcastable membership gossip: the messages the transmit-limited queue carries. */
 export type GossipMessage = AliveMessage | SuspectMessage | DeadMessage;

@@ -21,10 +21,11 @@ import {
   writeUserMsgHeader,
 } from './bodies.js';
 import { decodeAck, decodeErrorBody, decodePingBody, faultResult, writeMessage } from './codec.js';
+import { decodeDigestBody, DIGEST_FRAME_HEADER, writeDigestFrame } from './digest-stream.js';
 import { decodeFail, type DecodeError } from './decode-error.js';
 import { decryptPayload, encryptPayload, encryptionOverhead, type Keyring } from './keyring.js';
 import { lzwDecompressView } from './lzw.js';
-import type { PushNodeState, StreamMessage } from './messages.js';
+import { HearsayStreamType, type PushNodeState, type StreamMessage } from './messages.js';
 import { EMPTY_BYTES, Reader, SCAN_INCOMPLETE, SCAN_MALFORMED, scanNeed, scanValue } from './msgpack.js';
 import { Writer } from './writer.js';
 import { checkLabel, type PacketSecurity } from './packet.js';
@@ -61,6 +62,11 @@ function encodeFrame(msg: StreamMessage): Uint8Array {
       writeUserMsgHeader(w, msg.payload.length);
       w.ensure(msg.payload.length);
       w.raw(msg.payload);
+      break;
+    case 'digest-request':
+    case 'digest-reply':
+    case 'digest-entries':
+      writeDigestFrame(w, msg);
       break;
     default:
       writeMessage(w, msg);
@@ -345,6 +351,18 @@ export class StreamDecoder {
         this.#bodyLen = len;
         this.#phase = 'user-body';
         return this.#step();
+      }
+      case HearsayStreamType.digestPushPull: {
+        // hearsay's digest push/pull: a length-prefixed body (wire/digest-stream.ts), decoded whole.
+        if (!this.#have(DIGEST_FRAME_HEADER)) return NEED_MORE;
+        const b = this.#buf;
+        const s = this.#start;
+        const len = ((b[s + 1]! << 24) | (b[s + 2]! << 16) | (b[s + 3]! << 8) | b[s + 4]!) >>> 0;
+        if (len > limits.maxStreamBytes) return this.#fail('too-large', `digest push/pull of ${len} bytes exceeds ${limits.maxStreamBytes}`, 'length');
+        if (!this.#have(DIGEST_FRAME_HEADER + len)) return NEED_MORE;
+        const body = decodeDigestBody(b, s + DIGEST_FRAME_HEADER, s + DIGEST_FRAME_HEADER + len, { maxNodes: limits.maxPushPullNodes, knownNode: this.#opts.knownNode });
+        this.#consume(DIGEST_FRAME_HEADER + len);
+        return body.ok ? { kind: 'message', message: body.value } : { kind: 'error', error: body.error };
       }
       case 0:
       case 2:

@@ -112,6 +112,9 @@ export function toJson(msg: PacketMessage | StreamMessage): JsonMessage {
         })),
         userState: hex(msg.userState),
       };
+    default:
+      // hearsay's digest push/pull legs have no Go form: memberlist never sees them.
+      throw new Error(`${msg.type} has no memberlist JSON form`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { DIGEST_FEATURE } from '../../src/wire/digest-stream.js';
+import { STATE_FEATURE } from '../../src/state/codec.js';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Hearsay, type StateEvent } from '../../src/index.js';
 import { Simulator } from '../../src/testing/simulator.js';
@@ -75,8 +77,9 @@ describe('node.state API', () => {
 
   it('state: false turns the layer off: no feature announced, set() throws', async () => {
     const sim = await pair({ b: { state: false } });
-    expect(sim.core('a').memberFeatures('b')).toBe(0);
-    expect(sim.core('b').memberFeatures('a')).toBe(1);
+    // Bit 0 is the state layer; bit 1, digest push/pull, is on either way.
+    expect(sim.core('a').memberFeatures('b')).toBe(DIGEST_FEATURE);
+    expect(sim.core('b').memberFeatures('a')).toBe(STATE_FEATURE | DIGEST_FEATURE);
     expect(() => sim.node('b').state.set('k', 'v')).toThrow(expect.objectContaining({ code: ErrorCode.state }));
   });
 
