@@ -13,7 +13,10 @@
  *   --quick             a fast subset (N ≤ 1,000, fewer samples, ~1–2 min); prints, does not write
  *                       BENCHMARKS.md unless --write
  *   --only a,b          groups: dissemination, detection, false-positives, state, steady (= bandwidth +
- *                       speed), profile
+ *                       speed), profile, scale (not in the default run)
+ *   --n 1000,3000       scale: the cluster sizes (default 1000,3000; 10000 needs ~16 GiB of heap).
+ *                       Each size runs twice, digest push/pull and the full push/pull baseline; the
+ *                       scale tables are printed, never written to BENCHMARKS.md
  *   --steady-n 3000     steady-state runs at these N instead of the default list (merged into
  *                       the recorded rows; e.g. a one-off large-N speed run)
  *   --jobs 2            deterministic runs in parallel
@@ -34,6 +37,7 @@ import { pushBound, pushPullBound, renderDissemination, type DisseminationParams
 import { renderFalsePositives, type FalsePositiveParams, type FalsePositiveResult } from './sim-false-positives.js';
 import { renderPartitionHeal, type PartitionHealParams, type PartitionHealResult } from './sim-partition-heal.js';
 import { renderState, type StateBenchParams, type StateBenchResult } from './sim-state.js';
+import { renderScale, renderScaleTraffic, type ScaleParams, type ScaleResult } from './sim-scale.js';
 import { renderBandwidth, renderBootstrapCheck, renderProfile, renderSpeed, type SteadyParams, type SteadyResult } from './sim-steady.js';
 import { fix, int } from './sim-common.js';
 
@@ -42,8 +46,8 @@ const RESULTS = new URL('./sim-results.json', import.meta.url);
 const DOC = new URL('../BENCHMARKS.md', import.meta.url);
 const PROFILE_DIR = fileURLToPath(new URL('./.profiles/', import.meta.url));
 
-type Group = 'dissemination' | 'detection' | 'false-positives' | 'partition-heal' | 'steady' | 'profile' | 'state';
-const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'partition-heal', 'steady', 'profile', 'state'];
+type Group = 'dissemination' | 'detection' | 'false-positives' | 'partition-heal' | 'steady' | 'profile' | 'state' | 'scale';
+const GROUPS: readonly Group[] = ['dissemination', 'detection', 'false-positives', 'partition-heal', 'steady', 'profile', 'state', 'scale'];
 
 interface Task {
   readonly id: string;
@@ -88,6 +92,7 @@ const quick = flag('quick');
 const only = option('only')?.split(',') as Group[] | undefined;
 for (const g of only ?? []) if (!GROUPS.includes(g)) throw new Error(`unknown group ${g}; groups: ${GROUPS.join(', ')}`);
 const steadyN = option('steady-n')?.split(',').map(Number);
+const scaleN = option('n')?.split(',').map(Number);
 const jobs = Math.max(1, Number(option('jobs') ?? 2));
 const write = flag('write') || (!quick && !flag('no-write'));
 const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
@@ -154,6 +159,14 @@ function tasks(): Task[] {
       out.push(task('state', 'sim-state.ts', { mode: 'anti-entropy', n, keys: 100, windowMs: n >= 3000 ? 10_000 : 30_000, settleMs: n >= 3000 ? 5_000 : 30_000 } satisfies StateBenchParams, { exclusive: n >= 3000, heapMb: n >= 3000 ? 20_000 : 8192, timeoutS: 3600 }));
     }
     out.push(task('state', 'sim-state.ts', { mode: 'churn', n: 8, ops: quick ? 20_000 : 100_000, checkpoint: quick ? 5_000 : 20_000 } satisfies StateBenchParams, { timeoutS: 3600 }));
+  }
+  // Scale runs only when asked for (`--only scale`): the largest needs ~16 GiB and most of an hour.
+  if (only?.includes('scale')) {
+    for (const n of scaleN ?? [1000, 3000]) {
+      const big = { exclusive: true, heapMb: n >= 5000 ? 16_384 : 8192, timeoutS: n >= 5000 ? 7200 : 3600 };
+      out.push(task('scale', 'sim-scale.ts', { n } satisfies ScaleParams, big));
+      out.push(task('scale', 'sim-scale.ts', { n, pushPull: 'full' } satisfies ScaleParams, big));
+    }
   }
   if (want('profile') && !quick) {
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -431,9 +444,15 @@ const failures = await runAll(list, (t, r) => {
   fresh.push({ id: t.id, group: t.group, extra: t.extra, meta, wallSeconds: r.wallSeconds, result: r.result });
 });
 
-// Printed: this run's figures.
+// Printed: this run's figures. Scale figures are only printed (BENCHMARKS.md's scale section is hand-written).
+const scale = fresh.filter((s) => s.group === 'scale');
+fresh.splice(0, fresh.length, ...fresh.filter((s) => s.group !== 'scale'));
 const printed = sections(fresh);
 for (const [title, body] of printed) process.stdout.write(`\n## ${title}\n\n${body}\n`);
+if (scale.length > 0) {
+  const results = scale.map((s) => s.result as ScaleResult);
+  process.stdout.write(`\n## Scale (${metaLine(meta)})\n\n${renderScale(results)}\n\n${renderScaleTraffic(results)}\n`);
+}
 process.stdout.write(`\n${list.length - failures.length}/${list.length} runs in ${fix((performance.now() - started) / 1000, 0)} s wall\n`);
 
 if (write && fresh.length > 0) {

@@ -164,11 +164,20 @@ measures. Default: every preset at 5, 100 and 1000 nodes.
 
 ${EXITS}`,
 
-  simulate: `usage: hearsay simulate [--nodes 100] [--loss 0] [--crashes 1] [--seed 1] [--out hearsay-sim.svg] [--no-lifeguard]
+  simulate: `usage: hearsay simulate [--nodes 100] [--start auto|join|converged] [--loss 0] [--crashes 1]
+                         [--seed 1] [--out hearsay-sim.svg] [--heap MB] [--no-lifeguard]
 
-Runs a whole cluster on virtual time (one process, no sockets): staggered joins, one metadata
-update, then crashes. Prints convergence, dissemination, detection, false failures, bandwidth
-and speed, and writes an SVG chart (dissemination, detection CDF, bandwidth over time).
+Runs a whole cluster on virtual time (one process, no sockets): the cluster forms, one metadata
+update spreads, then nodes crash. Prints convergence, dissemination (seconds and gossip rounds),
+detection, false failures, bandwidth, speed (simulated s per wall s) and heap, and writes an SVG
+chart (dissemination, detection CDF, bandwidth over time).
+
+  --start auto       join storm up to 1000 nodes, converged start above (default)
+  --start join       every node joins through n0, simulated (minutes of wall time at 1000s of nodes)
+  --start converged  every node starts with the state a join storm settles into: nothing of the
+                     storm is simulated (bootstrapConverged); the run begins at steady state
+  --heap MB          heap limit (default: estimated from --nodes, at most 16384); when node's
+                     limit is lower, the command restarts node with it (10,000 nodes need ~16 GiB)
 
 ${EXITS}`,
 };

@@ -4,14 +4,33 @@
  * @module
  */
 import { writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+import { lan } from '../options.js';
 import { CrashDetection, FalseFailures, quantile, runReporting, trafficRate, trafficSample, UpdateSpread } from '../testing/observer.js';
 import { Simulator } from '../testing/simulator.js';
 import { axisStart, BandwidthTrace, cdfPoints, plural } from './chart-data.js';
 import { renderChart } from './svg.js';
 
+/**
+ * How the cluster is formed: every node joining through n0 (a join storm, simulated), or the
+ * converged state such a storm settles into (`Simulator.bootstrapConverged`, not simulated: at
+ * 10,000 nodes the storm alone would take hours of wall time). `auto` picks the storm up to
+ * {@link AUTO_CONVERGED_ABOVE} nodes and the converged start above.
+ */
+export type SimulateStart = 'auto' | 'join' | 'converged';
+
+/** `--start auto` simulates the join storm up to this many nodes, and starts converged above. */
+export const AUTO_CONVERGED_ABOVE = 1000;
+
+/** Whether a run of `nodes` with `start` begins converged. */
+export function startsConverged(start: SimulateStart, nodes: number): boolean {
+  return start === 'converged' || (start === 'auto' && nodes > AUTO_CONVERGED_ABOVE);
+}
+
 /** Parsed `simulate` flags. */
 export interface SimulateArgs {
   readonly nodes: number;
+  readonly start: SimulateStart;
   readonly loss: number;
   readonly seed: number;
   /** Nodes crashed for the detection measurement. */
@@ -31,6 +50,15 @@ export interface SimulateResult {
   readonly packetsPerNodePerSec: number;
   readonly simulatedMs: number;
   readonly wallMs: number;
+  /** Whether the cluster started converged (no join simulated). */
+  readonly converged: boolean;
+  /** Wall ms to start the nodes and form the cluster (the join storm, or the converged start). */
+  readonly formWallMs: number;
+  /** Simulated s per wall s over the 10 s steady-state window. */
+  readonly steadySpeed: number;
+  /** Heap in use at the end of the run, and the process's heap limit, bytes. */
+  readonly heapUsedBytes: number;
+  readonly heapLimitBytes: number;
 }
 
 function progress(label: string, fraction: number): void {
@@ -49,19 +77,35 @@ function runWithProgress(sim: Simulator, label: string, totalMs: number, done: (
   });
 }
 
-/** Runs the standard scenario: staggered joins, one metadata update, then `crashes` crashes. */
+/**
+ * Runs the standard scenario: the cluster formed (staggered joins through n0, or a converged start,
+ * see {@link SimulateStart}), one metadata update, then `crashes` crashes.
+ */
 export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
   const wallStart = performance.now();
   const n = args.nodes;
+  const converged = startsConverged(args.start, n);
   const sim = new Simulator({ seed: args.seed, network: { loss: args.loss }, lifeguard: args.lifeguard });
   const names = Array.from({ length: n }, (_, i) => `n${i}`);
-  for (const name of names) await sim.addNode(name);
-  for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
+  for (let i = 0; i < n; i++) {
+    await sim.addNode(names[i]!);
+    if (i % 500 === 499 || i === n - 1) progress('starting nodes', (i + 1) / n);
+  }
   const bandwidth = new BandwidthTrace(sim, n);
   const sample = (): void => bandwidth.record();
 
-  const convergedOk = await runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n), sample);
-  const convergedMs = convergedOk ? sim.now : undefined;
+  let convergedMs: number | undefined;
+  if (converged) {
+    progress('converging (no join)', 0);
+    sim.bootstrapConverged();
+    progress('converging (no join)', 1);
+    convergedMs = 0;
+  } else {
+    for (let i = 1; i < n; i++) sim.at((i * 2000) / n, () => sim.join(names[i]!, 'n0'));
+    const convergedOk = await runWithProgress(sim, 'joining', 300_000, () => sim.allSee(n), sample);
+    convergedMs = convergedOk ? sim.now : undefined;
+  }
+  const formWallMs = performance.now() - wallStart;
 
   // False failures: fails about members never crashed, from convergence on.
   const victims = names.slice(n - Math.min(args.crashes, n - 2));
@@ -79,7 +123,9 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
 
   // Steady-state traffic over 10 s (datagrams and push/pull streams).
   const before = trafficSample(sim);
+  const steadyStart = performance.now();
   await sim.runFor(10_000);
+  const steadySpeed = 10 / ((performance.now() - steadyStart) / 1000);
   sample();
   const rate = trafficRate(before, trafficSample(sim), n);
   const bytesPerNodePerSec = rate.bytesPerNodePerSec;
@@ -103,6 +149,11 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
     packetsPerNodePerSec,
     simulatedMs: sim.now,
     wallMs: performance.now() - wallStart,
+    converged,
+    formWallMs,
+    steadySpeed,
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
   };
 
   const detectionSeconds = detection.map((d) => d / 1000);
@@ -120,7 +171,7 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
       },
       { title: 'Bandwidth over time', xLabel: 'simulated seconds (join, update, steady, crashes)', yLabel: 'bytes sent per node per second', series: [{ label: 'UDP + push/pull streams', points: bandwidth.series(), color: '#2ca02c' }] },
     ],
-    `hearsay simulate --nodes ${n} --loss ${args.loss} --seed ${args.seed}${args.lifeguard ? '' : ' --no-lifeguard'}`,
+    `hearsay simulate --nodes ${n} --start ${converged ? 'converged' : 'join'} --loss ${args.loss} --seed ${args.seed}${args.lifeguard ? '' : ' --no-lifeguard'}`,
   );
   writeFileSync(args.out, svg);
   return result;
@@ -129,14 +180,18 @@ export async function simulate(args: SimulateArgs): Promise<SimulateResult> {
 /** Formats a result as the summary table the CLI prints. */
 export function formatResult(args: SimulateArgs, r: SimulateResult): string {
   const ms = (v: number | undefined): string => (v === undefined ? 'not reached' : `${(v / 1000).toFixed(2)} s`);
+  const gossipMs = lan().gossipIntervalMs;
+  const rounds = (v: number | undefined): string => (v === undefined ? 'not reached' : `${ms(v)} (${(v / gossipMs).toFixed(1)} gossip rounds)`);
+  const gb = (b: number): string => (b < 2 ** 30 ? `${(b / 2 ** 20).toFixed(0)} MiB` : `${(b / 2 ** 30).toFixed(2)} GiB`);
   const rows: [string, string][] = [
     ['nodes', String(args.nodes)],
+    ['start', r.converged ? `converged (bootstrapConverged, no join simulated${args.start === 'auto' ? `; auto above ${AUTO_CONVERGED_ABOVE} nodes` : ''})` : 'join storm through n0 (simulated)'],
     ['packet loss', `${(args.loss * 100).toFixed(1)} %`],
     ['seed', String(args.seed)],
     ['lifeguard', args.lifeguard ? 'on' : 'off'],
-    ['join → all see all (virtual)', ms(r.convergedMs)],
-    ['update → 99.9 % informed', ms(r.updateAll999Ms)],
-    ['update → 100 % informed', ms(r.updateAllMs)],
+    ['join → all see all (virtual)', r.converged ? 'converged start' : ms(r.convergedMs)],
+    ['update → 99.9 % informed', rounds(r.updateAll999Ms)],
+    ['update → 100 % informed', rounds(r.updateAllMs)],
     ['crash → fail, median', ms(quantile(r.detectionMs, 0.5))],
     ['crash → fail, p99', ms(quantile(r.detectionMs, 0.99))],
     ['crash → fail, last', ms(r.detectionMs.at(-1))],
@@ -144,8 +199,9 @@ export function formatResult(args: SimulateArgs, r: SimulateResult): string {
     ['bytes / node / s (steady)', r.bytesPerNodePerSec.toFixed(0)],
     ['packets / node / s (steady)', r.packetsPerNodePerSec.toFixed(1)],
     ['simulated time', `${(r.simulatedMs / 1000).toFixed(1)} s`],
-    ['wall time', `${(r.wallMs / 1000).toFixed(1)} s`],
-    ['speed (simulated s / wall s)', (r.simulatedMs / r.wallMs).toFixed(2)],
+    ['wall time', `${(r.wallMs / 1000).toFixed(1)} s (forming the cluster: ${(r.formWallMs / 1000).toFixed(1)} s)`],
+    ['speed (simulated s / wall s)', `${(r.simulatedMs / r.wallMs).toFixed(2)} overall, ${r.steadySpeed.toFixed(2)} steady state`],
+    ['heap', `${gb(r.heapUsedBytes)} in use at the end (limit ${gb(r.heapLimitBytes)})`],
     ['chart', args.out],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

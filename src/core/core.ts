@@ -17,6 +17,7 @@ import type { PacketMessage, PushNodeState, PushPullMessage, StreamMessage } fro
 import { ownFeatures, type CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
 import type { UserTarget } from './outbox.js';
+import { adoptConverged } from './converge.js';
 import { screenJoinReply, type JoinReplyOutcome } from './join-reply.js';
 import { routeStreamResult, serveStream } from './stream-routing.js';
 import { runTimer, timerIsStale } from './timer-routing.js';
@@ -350,6 +351,20 @@ export class Core {
    */
   settleGossip(): void {
     this.p.queues.settle(this.p.table.size);
+  }
+
+  /**
+   * The converged start (`hearsay/testing`): takes a converged cluster's table in one step, to the
+   * state {@link mergeRemoteState} and then {@link settleGossip} reach, without the broadcasts and
+   * member snapshots they would make and drop (converge.ts). Returns false, changing nothing, when
+   * this core is not one that knows only itself, or the table is not all new alive members: then
+   * merge it.
+   */
+  adoptConverged(now: number, nodes: readonly PushNodeState[], fx: Effects): boolean {
+    const p = this.p;
+    const done = adoptConverged({ config: p.config, random: p.random, members: p.table, isolation: p.isolation, gossip: p.gossip }, now, nodes, fx);
+    if (done) this.endStep(now, fx);
+    return done;
   }
 
   /**

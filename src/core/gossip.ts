@@ -87,9 +87,11 @@ export class GossipTicker {
    * Restarts a parked ticker once something is queued (called at the end of every core step).
    * The next tick keeps the parked ticker's phase — the first instant `resumeAt + k × interval`
    * not in the past — so dissemination timing is what an always-running ticker gives.
+   * @param news whether there is something to send (default: a queue holds something); the
+   *   converged start (converge.ts) passes true for the alives it does not queue.
    */
-  resumeIfParked(now: number, fx: Effects): void {
-    if (!this.parked || this.d.queues.isEmpty) return;
+  resumeIfParked(now: number, fx: Effects, news = !this.d.queues.isEmpty): void {
+    if (!this.parked || !news) return;
     this.parked = false;
     const interval = this.d.config.gossipIntervalMs;
     let due = this.resumeAt;

@@ -6,7 +6,7 @@
 import { METRIC } from '../observability.js';
 import { encodeMessage } from '../wire/codec.js';
 import type { GossipMessage } from '../wire/messages.js';
-import { TransmitLimitedQueue, retransmitLimit } from './broadcasts.js';
+import { TransmitLimitedQueue, retransmitLimit, type FinishedBroadcast } from './broadcasts.js';
 import { COMPOUND_OVERHEAD } from './config.js';
 import type { Effects } from './effects.js';
 
@@ -104,11 +104,16 @@ export class GossipQueues {
 
   /** Emits `broadcast-done` for every completion the queues recorded. Called at the end of each step. */
   flushDone(fx: Effects): void {
-    for (const done of [this.membership.finished, this.user.finished]) {
-      for (const d of done) fx.emit({ type: 'broadcast-done', id: d.id, transmits: d.transmits });
-      done.length = 0;
-    }
+    // Every step ends here and almost none finished anything: no work (not even an array) then.
+    if (this.membership.finished.length > 0) emitDone(fx, this.membership.finished);
+    if (this.user.finished.length > 0) emitDone(fx, this.user.finished);
   }
+}
+
+/** Emits `broadcast-done` for each of `done`, then empties it. */
+function emitDone(fx: Effects, done: FinishedBroadcast[]): void {
+  for (const d of done) fx.emit({ type: 'broadcast-done', id: d.id, transmits: d.transmits });
+  done.length = 0;
 }
 
 const MEMBERSHIP_QUEUE = Object.freeze({ queue: 'membership' });

@@ -12,8 +12,8 @@ import { TimerHeap } from '../runtime/timer-heap.js';
 import { MemoryStream, type Pipe, type PipeEnv, type Segment } from './memory-stream.js';
 import { TYPE_NAMES } from '../wire/messages.js';
 import type { SimNetwork } from './sim-network.js';
-import type { InputEntry, QueueEntry, SimNode } from './sim-node.js';
-import type { SimHost, SimInputKind } from './sim-transport.js';
+import { QueueEntry, type InputEntry, type SimNode } from './sim-node.js';
+import type { SimHost, SimInput, SimInputKind } from './sim-transport.js';
 
 /** Virtual time, the input queue and the network plumbing of one {@link Simulator}. */
 export class SimFabric {
@@ -60,20 +60,24 @@ export class SimFabric {
     };
   }
 
-  /** Queues `run` as an input of `node`, `delayMs` from now. */
-  enqueue(node: SimNode, kind: 'timer' | 'stream', delayMs: number, run: () => void): void {
+  /** Queues `run` as an input of `node`, `delayMs` from now; returns the entry (a timer's handle). */
+  enqueue(node: SimNode, kind: 'timer' | 'stream', delayMs: number, run: () => void): SimInput {
     const due = this.now + delayMs;
-    this.queue.push(due, { kind, node, gen: node.gen, due, run });
+    const entry = new QueueEntry(kind, node, node.gen, due, run, undefined, undefined);
+    this.queue.push(due, entry);
+    return entry;
   }
 
   /** Queues `run`, bound to no node, `delayMs` from now. */
   later(delayMs: number, run: () => void): void {
-    this.queue.push(this.now + delayMs, { kind: 'action', run });
+    const due = this.now + delayMs;
+    this.queue.push(due, new QueueEntry('action', undefined, 0, due, run, undefined, undefined));
   }
 
   /** Queues `run` at virtual time `time` (now if past). */
   at(time: number, run: () => void): void {
-    this.queue.push(Math.max(time, this.now), { kind: 'action', run });
+    const due = Math.max(time, this.now);
+    this.queue.push(due, new QueueEntry('action', undefined, 0, due, run, undefined, undefined));
   }
 
   /** Advances until `done()` holds or `maxMs` passes (see `Simulator.runUntil`). */
@@ -104,6 +108,7 @@ export class SimFabric {
     if (node.gen !== gen || node.pausedUntil > this.now || !node.running) return;
     const held = node.held;
     node.held = [];
+    // Array.prototype.sort is stable: timers due together replay in the order they were held.
     const timers = held.filter((e) => e.kind === 'timer').sort((a, b) => a.due - b.due);
     for (const t of timers) if (node.gen === gen) this.handle(t);
     for (const e of held) if (e.kind !== 'timer' && node.gen === gen) this.handle(e);
@@ -114,7 +119,7 @@ export class SimFabric {
     const delays = this.network.deliver(from.address, to, bytes, dest !== undefined && dest.running, from.encrypted);
     for (const delay of delays) {
       const due = this.now + delay;
-      this.queue.push(due, { kind: 'packet', node: dest!, gen: dest!.gen, due, from: from.address, bytes });
+      this.queue.push(due, new QueueEntry('packet', dest, dest!.gen, due, undefined, from.address, bytes));
     }
   }
 
@@ -164,30 +169,35 @@ export class SimFabric {
   /** Handles one queue entry; returns whether promises may now wait to run (then the caller settles them). */
   private dispatch(entry: QueueEntry): boolean {
     if (entry.kind === 'action') {
-      entry.run();
+      entry.run!();
       return true;
     }
-    const node = entry.node;
+    // A cleared timer runs nothing, so it cannot settle a promise either.
+    if (entry.cancelled) return false;
+    const node = entry.node!;
     if (!node.running || entry.gen !== node.gen) return false;
     if (node.pausedUntil > this.now) {
-      node.held.push(entry);
+      node.held.push(entry as InputEntry);
       return false;
     }
     if (node.slowMs > 0 && !entry.slowed) {
-      this.queue.push(this.now + node.slowMs, { ...entry, slowed: true });
+      // Queued again, the same entry (a timer's handle must still cancel it), keeping its first due.
+      entry.slowed = true;
+      this.queue.push(this.now + node.slowMs, entry);
       return false;
     }
-    this.handle(entry);
+    this.handle(entry as InputEntry);
     // Packets never settle promises; timers do only while a conversation or dial is open
     // (deadlines), and stream traffic always may.
     return entry.kind === 'stream' || (entry.kind === 'timer' && (this.host.asyncOps > 0 || this.liveStreams.size > 0));
   }
 
   private handle(entry: InputEntry): void {
-    this.handling = entry.kind;
+    if (entry.cancelled) return;
+    this.handling = entry.kind as SimInputKind;
     try {
-      if (entry.kind === 'packet') entry.node.handlers?.onDatagram(entry.from, entry.bytes);
-      else entry.run();
+      if (entry.kind === 'packet') entry.node.handlers?.onDatagram(entry.from!, entry.bytes!);
+      else entry.run!();
     } finally {
       this.handling = undefined;
     }

@@ -32,14 +32,36 @@ export interface SimNodeInfo {
   readonly paused: boolean;
 }
 
-/** One entry of the simulator's queue: an input of a node, or an action bound to no node. */
-export type QueueEntry =
-  | { readonly kind: 'timer' | 'stream'; readonly node: SimNode; readonly gen: number; readonly due: number; readonly run: () => void; readonly slowed?: boolean }
-  /** A datagram, kept as data rather than a closure: the simulator's most frequent input. */
-  | { readonly kind: 'packet'; readonly node: SimNode; readonly gen: number; readonly due: number; readonly from: string; readonly bytes: Uint8Array; readonly slowed?: boolean }
-  | { readonly kind: 'action'; readonly run: () => void };
-/** An input of a node. */
-export type InputEntry = Exclude<QueueEntry, { kind: 'action' }>;
+/**
+ * One entry of the simulator's queue: an input of a node (a timer, a datagram, stream traffic), or an
+ * `action` bound to no node. One class for every kind, so the loop that pops millions of them reads
+ * one object layout; a datagram is kept as data (`from`, `bytes`) rather than a closure, since it is
+ * the most frequent input. A timer's entry is also its {@link SimClock} handle: clearing the timer
+ * marks it `cancelled`, and the fabric then skips it without running anything (`SimClock`).
+ */
+export class QueueEntry {
+  /** Set once a starved node's input was delayed (it is delayed once, not again at its new time). */
+  slowed = false;
+  /** A cleared timer: skipped when due. */
+  cancelled = false;
+  constructor(
+    readonly kind: 'timer' | 'stream' | 'packet' | 'action',
+    /** The node whose input this is (`undefined` for actions). */
+    readonly node: SimNode | undefined,
+    /** The node's generation when queued: a crash makes older inputs void. */
+    readonly gen: number,
+    /** When it was first due, ms (a delayed input keeps it: held timers replay in this order). */
+    readonly due: number,
+    /** What a timer, stream input or action runs. */
+    readonly run: (() => void) | undefined,
+    /** A datagram's sender address. */
+    readonly from: string | undefined,
+    /** A datagram's bytes. */
+    readonly bytes: Uint8Array | undefined,
+  ) {}
+}
+/** An input of a node: a queue entry whose `kind` is not `action` (its `node` is set). */
+export type InputEntry = QueueEntry & { readonly node: SimNode };
 
 /** Every public event a node emits, recorded in the simulator's log. */
 export const EVENT_NAMES: readonly SimEvent['type'][] = ['join', 'update', 'suspect', 'suspicion', 'alive', 'fail', 'leave', 'message', 'self:refute', 'self:health', 'self:isolated', 'conflict'];
