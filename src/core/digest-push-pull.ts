@@ -20,7 +20,7 @@
  */
 import { METRIC } from '../observability.js';
 import { DIGEST_FEATURE } from '../wire/digest-stream.js';
-import { addToBucket, bucketIndex, differingBuckets, hashEnd, hashStart, mixBytes, mixNumber, mixString } from '../wire/hash-tree.js';
+import { addToBucket, bucketIndex, differingBuckets, hash32, hashEnd, hashStart, mixBytes, mixNumber, mixString } from '../wire/hash-tree.js';
 import type { DigestEntriesMessage, DigestReplyMessage, DigestRequestMessage, PushNodeState, StreamMessage } from '../wire/messages.js';
 import type { CoreConfig } from './config.js';
 import type { Effects } from './effects.js';
@@ -59,10 +59,22 @@ export function entryHash(e: MemberEntry): number {
   return hashEnd(h);
 }
 
+/** {@link entryHash} of `e`, kept on its (immutable, shared) record. */
+function recordHash(e: MemberEntry): number {
+  const r = e.record;
+  return (r.digestHash ??= entryHash(e));
+}
+
+/** `bucketIndex(e.name, count)`, with the name's hash kept on the entry's record. */
+function bucketOf(e: MemberEntry, count: number): number {
+  const r = e.record;
+  return (r.nameHash ??= hash32(e.name)) % count;
+}
+
 /** The bucket hashes of `members` with `count` buckets. */
 export function tableDigest(members: MemberTable, count: number): Uint32Array {
   const buckets = new Uint32Array(count);
-  for (const e of members.entries()) addToBucket(buckets, bucketIndex(e.name, count), entryHash(e));
+  for (const e of members.entries()) addToBucket(buckets, bucketOf(e, count), recordHash(e));
   return buckets;
 }
 
@@ -72,7 +84,7 @@ function entriesIn(members: MemberTable, buckets: readonly number[], count: numb
   const wanted = new Uint8Array(count);
   for (const b of buckets) wanted[b] = 1;
   const out: PushNodeState[] = [];
-  for (const e of members.entries()) if (wanted[bucketIndex(e.name, count)] === 1) out.push(pushStateOf(e));
+  for (const e of members.entries()) if (wanted[bucketOf(e, count)] === 1) out.push(pushStateOf(e));
   return out;
 }
 

@@ -52,6 +52,14 @@ export class MemberRecord implements MemberFields {
    * `pushStateOf`). A cache derived from the fields, so sharing it with the record is safe.
    */
   push: EncodedPushNodeState | undefined = undefined;
+  /**
+   * This record's hash in the member-table digest and the hash of its name (which picks its
+   * bucket), made on first use by digest push/pull (digest-push-pull.ts). Caches derived from the
+   * fields, shared with the record: a converged cluster's digests then cost a sum per entry, not a
+   * hash of its name, address and metadata in every exchange.
+   */
+  digestHash: number | undefined = undefined;
+  nameHash: number | undefined = undefined;
 
   /** Use {@link memberRecord}, which shares. */
   constructor(
