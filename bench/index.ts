@@ -366,7 +366,7 @@ function sections(store: readonly Stored[]): Map<string, string> {
         '',
         renderSpeed(rows.map((s) => s.result as SteadyResult)),
         '',
-        `**N = 10,000 is infeasible here.** Every core holds the full member table, so the simulator holds N² entries: at the measured ${int(perEntry)} B per entry (N = ${int(largest.n)}, bootstrap; the join storm's is higher${joinRows.length > 0 ? `: ${joinRows.map((r) => `${int(r.heapPerEntry)} B at N = ${int(r.n)}`).join(', ')}` : ''}) 10,000 nodes need about ${fix(tenK / 1e9, 0)} GB of heap, against ${fix(totalmem() / 2 ** 30, 0)} GiB of RAM. ` +
+        `**What N = 10,000 needs.** Every core holds the full member table, so the simulator holds N² entries: at the measured ${int(perEntry)} B per entry (N = ${int(largest.n)}, bootstrap; the join storm's is higher${joinRows.length > 0 ? `: ${joinRows.map((r) => `${int(r.heapPerEntry)} B at N = ${int(r.n)}`).join(', ')}` : ''}) 10,000 nodes need about ${fix(tenK / 1e9, 0)} GB of heap, against ${fix(totalmem() / 2 ** 30, 0)} GiB of RAM (the run itself: "Scale" below). ` +
           `The largest N run is ${int(largest.n)} (${fix(largest.heapTotal / 1e9, 1)} GB of heap, ${fix(largest.convergeWallSeconds, 0)} s to bootstrap); heap grows as N², bootstrap time faster (GC over a growing old generation). ` +
           speedTrend(boot.map((s) => s.result as SteadyResult).filter((r) => r.digest !== false)),
         '',
